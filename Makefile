@@ -1,0 +1,43 @@
+# `make demo` and `make test` work from a fresh clone: each creates .venv with
+# Python 3.12+ and installs the project first. Nothing else needs typing.
+
+PYTHON ?= $(shell command -v python3.12 >/dev/null 2>&1 && echo python3.12 || echo python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+WIREMOCK_VERSION := 3.13.2
+WIREMOCK := .peers/node_modules/.bin/wiremock
+
+.PHONY: install peers demo test test-slow lint clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "freshmock needs Python 3.12+ (mitmproxy 12); $(PYTHON) is " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(INSTALLED)
+
+# Real peer tools the tests run against, installed from the npm registry.
+$(WIREMOCK):
+	npm install --prefix .peers --no-save --no-package-lock --no-audit --no-fund --loglevel=error wiremock@$(WIREMOCK_VERSION)
+
+peers: $(WIREMOCK)
+
+demo: install
+	$(BIN)/freshmock demo
+
+test: install peers
+	$(BIN)/pytest -m "not slow"
+
+test-slow: install peers
+	$(BIN)/pytest -m slow
+
+lint: install
+	$(BIN)/ruff check proxy generators tests
+
+clean:
+	rm -rf $(VENV) .peers stubs recordings/*.db recordings/*.db-*

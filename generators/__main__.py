@@ -1,0 +1,3 @@
+from freshmock.generators.cli import main
+
+main()

@@ -1,0 +1,215 @@
+"""The ``freshmock`` command: a thin typer layer over the library.
+
+A user mistake (missing store, port in use, unreachable upstream) is one
+line on stderr and exit code 1; typer's own usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from freshmock.proxy.sidecar import (
+    Sidecar,
+    SidecarConfig,
+    SidecarError,
+    check_upstream_reachable,
+    mode_for,
+)
+from freshmock.proxy.store import DEFAULT_DB, StoreError, count_observations, open_store
+
+app = typer.Typer(
+    help="Record a dependency's real traffic, infer its schemas, regenerate your mocks from it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold recorded traffic
+)
+
+DbOption = Annotated[
+    Path,
+    typer.Option(
+        "--db",
+        envvar="FRESHMOCK_DB",
+        help="SQLite store of recorded traffic.",
+        show_default=True,
+    ),
+]
+
+
+class Target(str, Enum):
+    wiremock = "wiremock"
+
+
+
+def fail(message: str) -> None:
+    typer.echo(f"freshmock: error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _open(db: Path):
+    try:
+        return open_store(db)
+    except StoreError as error:
+        fail(str(error))
+
+
+def _ensure_parent(db: Path) -> None:
+    if db == DEFAULT_DB:
+        db.parent.mkdir(parents=True, exist_ok=True)
+
+
+@app.command()
+def record(
+    upstream: Annotated[
+        str | None,
+        typer.Option(help="Dependency to reverse-proxy, e.g. http://127.0.0.1:9000. "
+                     "Omit for a regular forward proxy (clients set HTTP(S)_PROXY)."),
+    ] = None,
+    listen_host: Annotated[str, typer.Option(help="Address the proxy listens on.")] = "127.0.0.1",
+    listen_port: Annotated[int, typer.Option(help="Port the proxy listens on.")] = 8080,
+    db: DbOption = DEFAULT_DB,
+    service: Annotated[
+        str, typer.Option(help="Name recorded for the dependency (default: upstream host:port).")
+    ] = "",
+    check_upstream: Annotated[
+        bool, typer.Option(help="Refuse to start when the upstream does not accept connections.")
+    ] = True,
+) -> None:
+    """Run the recording proxy until Ctrl-C or SIGTERM (then drain to the store)."""
+    _ensure_parent(db)
+    config = SidecarConfig(str(db), upstream, listen_host, listen_port, service)
+    try:
+        mode = mode_for(config)
+        if upstream is not None and check_upstream:
+            check_upstream_reachable(upstream)
+    except SidecarError as error:
+        fail(str(error))
+    sidecar = Sidecar(config)
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, sidecar.stop)
+        task = asyncio.ensure_future(sidecar.run())
+        while not sidecar.listen_addresses and not task.done():
+            await asyncio.sleep(0.02)
+        if sidecar.listen_addresses:
+            host, port = sidecar.listen_addresses[0]
+            typer.echo(
+                f"freshmock: recording ({mode}) on http://{host}:{port} into {db}; "
+                "Ctrl-C or SIGTERM to stop",
+                err=True,
+            )
+        await task
+
+    try:
+        asyncio.run(serve())
+    except SidecarError as error:
+        fail(str(error))
+    counters = sidecar.recorder.counters
+    typer.echo(
+        f"freshmock: stopped; {counters['recorded']} observations recorded, "
+        f"{counters['dropped']} dropped, {counters['lost']} lost to errors",
+        err=True,
+    )
+
+
+@app.command()
+def infer(db: DbOption = DEFAULT_DB) -> None:
+    """Group observations into endpoints and infer a JSON Schema for each."""
+    from freshmock.generators.infer import infer_endpoints
+
+    store = _open(db)
+    rows = infer_endpoints(store)
+    typer.echo(f"{len(rows)} endpoints from {count_observations(store)} observations in {db}")
+
+
+@app.command()
+def endpoints(
+    db: DbOption = DEFAULT_DB,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, for scripts.")] = False,
+) -> None:
+    """List inferred endpoints with their observation count and last-seen time."""
+    from freshmock.proxy.store import list_endpoints
+
+    rows = list_endpoints(_open(db))
+    if as_json:
+        keys = ("service", "method", "path_template", "status", "media_type",
+                "observations", "first_seen", "last_seen")
+        typer.echo(json.dumps([{k: row[k] for k in keys} for row in rows], indent=2))
+        return
+    if not rows:
+        typer.echo("no endpoints yet: run `freshmock infer` after recording", err=True)
+    for row in rows:
+        typer.echo(
+            f"{row['service']}  {row['method']:<6} {row['path_template']}  {row['status']}  "
+            f"{row['media_type'] or '-'}  {row['observations']} obs  last seen {row['last_seen']}"
+        )
+
+
+@app.command()
+def generate(
+    target: Annotated[Target, typer.Option(help="Stub format to write.")] = Target.wiremock,
+    db: DbOption = DEFAULT_DB,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: stubs/TARGET).")
+    ] = None,
+    service: Annotated[str | None, typer.Option(help="Only this dependency.")] = None,
+    templates: Annotated[
+        Path | None, typer.Option(help="Folder of templates that override the built-in ones.")
+    ] = None,
+) -> None:
+    """Infer from the latest observations, then write stubs for TARGET."""
+    from freshmock.generators.infer import infer_endpoints
+    from freshmock.generators.wiremock import write_wiremock
+
+    store = _open(db)
+    infer_endpoints(store)
+    out_dir = out or Path("stubs") / target.value
+    stubs = write_wiremock(store, out_dir, service=service, templates_dir=templates)
+    if not stubs:
+        fail(f"no completed observations{' for ' + service if service else ''} in {db}")
+    typer.echo(f"wrote {len(stubs)} WireMock mappings under {out_dir}")
+
+
+@app.command()
+def demo(
+    db: DbOption = DEFAULT_DB,
+    out: Annotated[Path, typer.Option(help="Where the WireMock mappings go.")] = Path(
+        "stubs/wiremock"
+    ),
+) -> None:
+    """Run the whole loop on a built-in demo dependency: record, infer, write WireMock stubs."""
+    from freshmock.generators.demo.run import run_demo
+
+    _ensure_parent(db)
+    try:
+        result = run_demo(db, out, say=lambda line: typer.echo(f"· {line}"))
+    except (SidecarError, StoreError) as error:
+        fail(str(error))
+    typer.echo("")
+    typer.echo(
+        f"{result.counters.get('recorded', 0)} of {result.requests_sent} requests recorded; "
+        f"{result.observations_in_store} observations in {db}"
+    )
+    typer.echo(f"{len(result.endpoints)} endpoints inferred:")
+    for endpoint in result.endpoints:
+        typer.echo(
+            f"  {endpoint['method']:<5} {endpoint['path_template']:<32} {endpoint['status']}  "
+            f"{endpoint['observations']:>3} obs"
+        )
+    service_dirs = sorted({stub.path.parent.parent for stub in result.stubs})
+    typer.echo(f"{len(result.stubs)} WireMock mappings written to "
+               + ", ".join(str(d / "mappings") for d in service_dirs))
+    if service_dirs:
+        typer.echo(f"serve them with: wiremock --root-dir {service_dirs[0]}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,178 @@
+"""Write WireMock mapping files, one per endpoint and status.
+
+Layout: ``OUT/<service>/mappings/<method>-<template>-<status>.json``, so each
+service folder is a WireMock ``--root-dir`` of its own. For one method and
+template, the most observed status answers every path (``urlPathTemplate``);
+any other status answers only the exact path it was observed on, at a higher
+priority, so a recorded 404 for ``/users/999`` does not shadow the 200s.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from urllib.parse import parse_qsl
+
+import sqlite_utils
+
+from freshmock.generators.infer import has_body, json_body
+from freshmock.generators.templating import environment
+from freshmock.proxy.redaction import REDACTED
+from freshmock.proxy.store import get_observation, list_endpoints
+
+TEMPLATE_PRIORITY = 5
+EXACT_REQUEST_PRIORITY = 1
+INDISTINCT_VARIANT_PRIORITY = 10
+_SLUG = re.compile(r"[^a-z0-9_]+")
+
+
+@dataclass(frozen=True)
+class WrittenStub:
+    service: str
+    path: Path
+    endpoint: dict
+
+
+def slug(text: str) -> str:
+    return _SLUG.sub("-", text.lower()).strip("-") or "root"
+
+
+def mapping_name(endpoint: dict, with_media_type: bool) -> str:
+    parts = [endpoint["method"], slug(endpoint["path_template"]), str(endpoint["status"])]
+    if with_media_type:
+        parts.append(slug(endpoint["media_type"] or "none"))
+    return "-".join(slug(part) for part in parts) + ".json"
+
+
+def _response_body(exemplar: dict) -> tuple[str | None, object]:
+    data = exemplar["response_body"]
+    parsed = json_body(exemplar["response_media_type"], data, exemplar["response_body_truncated"])
+    if has_body(parsed):
+        return "jsonBody", parsed
+    if not data:
+        return None, None
+    try:
+        return "body", data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "base64Body", base64.b64encode(data).decode("ascii")
+
+
+def _dominant_statuses(endpoints: list[dict]) -> dict[tuple, int]:
+    by_route: dict[tuple, list[dict]] = defaultdict(list)
+    for endpoint in endpoints:
+        by_route[(endpoint["method"], endpoint["path_template"])].append(endpoint)
+    return {
+        route: min(group, key=lambda e: (-e["observations"], e["status"]))["status"]
+        for route, group in by_route.items()
+    }
+
+
+def _variant_matchers(exemplar: dict) -> tuple[dict, list]:
+    """Query and body matchers that single out the exemplar's request."""
+    query = {
+        name: {"equalTo": value}
+        for name, value in parse_qsl(exemplar["query"], keep_blank_values=True)
+        if value != REDACTED
+    }
+    body_patterns = []
+    request = json_body(
+        exemplar["request_media_type"], exemplar["request_body"], exemplar["request_body_truncated"]
+    )
+    if has_body(request):
+        body_patterns.append({"equalToJson": request})
+    elif exemplar["request_body"] and not exemplar["request_body_truncated"]:
+        try:
+            body_patterns.append({"equalTo": exemplar["request_body"].decode("utf-8")})
+        except UnicodeDecodeError:
+            pass
+    return query, body_patterns
+
+
+def render_mapping(env, endpoint: dict, exemplar: dict, dominant: bool) -> str:
+    body_field, body = _response_body(exemplar)
+    headers = {}
+    if exemplar["response_media_type"]:
+        headers["Content-Type"] = dict(
+            (name.lower(), value) for name, value in json.loads(exemplar["response_headers"])
+        ).get("content-type", exemplar["response_media_type"])
+    query, body_patterns, priority = {}, [], TEMPLATE_PRIORITY
+    if not dominant:
+        query, body_patterns = _variant_matchers(exemplar)
+        distinct = query or body_patterns or exemplar["path"] != endpoint["path_template"]
+        priority = EXACT_REQUEST_PRIORITY if distinct else INDISTINCT_VARIANT_PRIORITY
+    exemplar_url = exemplar["path"] + (f"?{exemplar['query']}" if exemplar["query"] else "")
+    metadata = {
+        "service": endpoint["service"],
+        "endpoint": f"{endpoint['method']} {endpoint['path_template']}",
+        "status": endpoint["status"],
+        "media_type": endpoint["media_type"],
+        "first_observed": endpoint["first_seen"],
+        "last_observed": endpoint["last_seen"],
+        "observations": endpoint["observations"],
+        "exemplar": {"method": exemplar["method"], "url": exemplar_url},
+        "exemplar_truncated": bool(exemplar["response_body_truncated"]),
+        "request_schema": json.loads(endpoint["request_schema"] or "null"),
+        "response_schema": json.loads(endpoint["response_schema"] or "null"),
+    }
+    return env.get_template("wiremock_mapping.json.j2").render(
+        method=endpoint["method"],
+        path_template=endpoint["path_template"],
+        exact_path=None if dominant else exemplar["path"],
+        query_parameters=query,
+        body_patterns=body_patterns,
+        status=endpoint["status"],
+        headers=headers,
+        body_field=body_field,
+        body=body,
+        priority=priority,
+        metadata=metadata,
+    )
+
+
+def _is_generated(path: Path) -> bool:
+    try:
+        return "freshmock" in json.loads(path.read_text()).get("metadata", {})
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def write_wiremock(
+    db: sqlite_utils.Database,
+    out_dir: Path,
+    service: str | None = None,
+    templates_dir: Path | None = None,
+) -> list[WrittenStub]:
+    """Render every endpoint; remove mappings this tool wrote earlier that no longer apply."""
+    env = environment(templates_dir)
+    by_service: dict[str, list[dict]] = defaultdict(list)
+    for endpoint in list_endpoints(db, service):
+        by_service[endpoint["service"]].append(endpoint)
+
+    written: list[WrittenStub] = []
+    for service_name, endpoints in sorted(by_service.items()):
+        mappings = out_dir / slug(service_name) / "mappings"
+        mappings.mkdir(parents=True, exist_ok=True)
+        dominant = _dominant_statuses(endpoints)
+        name_counts: dict[str, int] = defaultdict(int)
+        for endpoint in endpoints:
+            name_counts[mapping_name(endpoint, False)] += 1
+        keep: set[Path] = set()
+        for endpoint in endpoints:
+            name = mapping_name(endpoint, name_counts[mapping_name(endpoint, False)] > 1)
+            exemplar = get_observation(db, endpoint["exemplar_id"])
+            is_dominant = dominant[(endpoint["method"], endpoint["path_template"])] == endpoint["status"]
+            text = render_mapping(env, endpoint, exemplar, is_dominant)
+            target = mappings / name
+            with open(target, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            keep.add(target)
+            written.append(WrittenStub(service_name, target, endpoint))
+        for stale in sorted(mappings.glob("*.json")):
+            if stale not in keep and _is_generated(stale):
+                stale.unlink()
+    return written

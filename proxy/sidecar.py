@@ -1,0 +1,211 @@
+"""Run a recording proxy: a mitmproxy master with only what a recorder needs.
+
+``mitmdump`` loads some thirty addons (flow editing, replay, scripting, a
+console dumper); a recorder needs a handful. The list below relies on
+mitmproxy internals that are not a stable API, which is why mitmproxy is
+pinned in ``pyproject.toml`` and ``tests/test_sidecar.py`` runs real traffic
+through exactly this master.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from mitmproxy import ctx, options
+from mitmproxy.addons import (
+    block,
+    core,
+    disable_h2c,
+    next_layer,
+    proxyserver,
+    tlsconfig,
+    update_alt_svc,
+)
+from mitmproxy.master import Master
+from mitmproxy.utils import asyncio_utils
+
+from freshmock.proxy.recorder import Recorder
+from freshmock.proxy.store import StoreError, check_store_file
+
+
+class SidecarError(Exception):
+    """The sidecar could not start; the message is meant for the user as is."""
+
+
+@dataclass(frozen=True)
+class SidecarConfig:
+    db_path: str
+    upstream: str | None = None  # None: a regular forward proxy
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    service: str = ""
+
+
+def parse_upstream(url: str) -> tuple[str, str, int]:
+    """``http://host:port`` → (scheme, host, port), or a one-line SidecarError."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SidecarError(f"--upstream must look like http://HOST:PORT or https://HOST, not {url!r}")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise SidecarError(f"--upstream has an invalid port: {url!r}") from None
+    if parts.path not in ("", "/"):
+        raise SidecarError(f"--upstream takes no path (got {parts.path!r}): reverse mode maps / to /")
+    return parts.scheme, parts.hostname, port
+
+
+def check_upstream_reachable(url: str, timeout: float = 3.0) -> None:
+    _, host, port = parse_upstream(url)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise SidecarError(f"upstream {url} does not accept connections ({reason})") from None
+
+
+def mode_for(config: SidecarConfig) -> str:
+    if config.upstream is None:
+        return "regular"
+    scheme, host, port = parse_upstream(config.upstream)
+    return f"reverse:{scheme}://{host}:{port}"
+
+
+class _StartupWatch(logging.Handler):
+    """Addon and log handler: learns whether the listeners came up.
+
+    mitmproxy reports a listener that cannot bind (port in use, no permission)
+    only as an error log line, then carries on; the sidecar must not.
+    """
+
+    def __init__(self, sidecar: Sidecar, started: threading.Event | None) -> None:
+        super().__init__(logging.ERROR)
+        self.sidecar = sidecar
+        self.started = started
+        self.messages: list[str] = []
+        logging.getLogger("mitmproxy").addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def running(self) -> None:
+        logging.getLogger("mitmproxy").removeHandler(self)
+        addresses = ctx.master.addons.get("proxyserver").listen_addrs()
+        if self.messages or not addresses:
+            self.sidecar.startup_error = "; ".join(self.messages) or "no proxy listener started"
+            ctx.master.shutdown()
+        else:
+            self.sidecar.listen_addresses = [(addr[0], addr[1]) for addr in addresses]
+        if self.started is not None:
+            self.started.set()
+
+
+class Sidecar:
+    def __init__(self, config: SidecarConfig) -> None:
+        self.config = config
+        self.recorder = Recorder()
+        self.master: Master | None = None
+        self.listen_addresses: list[tuple[str, int]] = []
+        self.startup_error: str | None = None
+
+    def _build_master(self, watch: _StartupWatch) -> Master:
+        opts = options.Options()
+        master = Master(opts)
+        master.addons.add(
+            core.Core(),
+            proxyserver.Proxyserver(),
+            next_layer.NextLayer(),
+            tlsconfig.TlsConfig(),
+            block.Block(),
+            disable_h2c.DisableH2C(),
+            update_alt_svc.UpdateAltSvc(),
+            self.recorder,
+            watch,
+        )
+        opts.update(
+            mode=[mode_for(self.config)],
+            listen_host=self.config.listen_host,
+            listen_port=self.config.listen_port,
+            freshmock_db=self.config.db_path,
+            freshmock_service=self.config.service,
+        )
+        return master
+
+    async def run(self, started: threading.Event | None = None) -> None:
+        """Serve until ``stop()``; raise SidecarError if a listener fails to start."""
+        try:
+            check_store_file(Path(self.config.db_path), must_exist=False)
+        except StoreError as error:
+            raise SidecarError(str(error)) from None
+        watch = _StartupWatch(self, started)
+        try:
+            self.master = self._build_master(watch)
+            await self.master.run()
+        finally:
+            logging.getLogger("mitmproxy").removeHandler(watch)
+        if self.startup_error is not None:
+            raise SidecarError(self.startup_error)
+
+    def stop(self) -> None:
+        """Thread-safe: stop accepting connections, then shut down and drain."""
+        master = self.master
+        if master is None:
+            return
+
+        async def close_listeners_then_exit() -> None:
+            try:
+                await master.addons.get("proxyserver").servers.update([])
+            finally:
+                master.should_exit.set()
+
+        def schedule() -> None:
+            asyncio_utils.create_task(close_listeners_then_exit(), name="freshmock stop", keep_ref=True)
+
+        master.event_loop.call_soon_threadsafe(schedule)
+
+
+class SidecarThread:
+    """A sidecar on its own event loop in a background thread (demo, tests).
+
+    ``with SidecarThread(config) as sidecar:`` returns once the listener is up;
+    leaving the block stops the proxy and waits until every capture is written.
+    """
+
+    def __init__(self, config: SidecarConfig, start_timeout: float = 30.0) -> None:
+        self.sidecar = Sidecar(config)
+        self.start_timeout = start_timeout
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="freshmock-sidecar", daemon=True)
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self.sidecar.run(self._started))
+        except BaseException as error:  # handed to the starting thread
+            self._error = error
+        finally:
+            self._started.set()
+
+    @property
+    def port(self) -> int:
+        return self.sidecar.listen_addresses[0][1]
+
+    def __enter__(self) -> SidecarThread:
+        self._thread.start()
+        self._started.wait(self.start_timeout)
+        if self._error is not None:
+            raise self._error
+        if not self.sidecar.listen_addresses:
+            raise SidecarError("the recording proxy did not start in time")
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.sidecar.stop()
+        self._thread.join(60)
