@@ -133,6 +133,10 @@ class Sidecar:
             mode=[mode_for(self.config)],
             listen_host=self.config.listen_host,
             listen_port=self.config.listen_port,
+            # Lazy: read the request before connecting upstream, so a dependency
+            # that is down still yields a flow (recorded with its error) and the
+            # client a 502 that says why, instead of a bare reset.
+            connection_strategy="lazy",
             freshmock_db=self.config.db_path,
             freshmock_service=self.config.service,
         )
@@ -206,6 +210,11 @@ class SidecarThread:
             raise SidecarError("the recording proxy did not start in time")
         return self
 
+    def stop(self) -> None:
+        """Stop the proxy and wait until every capture is written. Idempotent."""
+        if self._thread.is_alive():
+            self.sidecar.stop()
+            self._thread.join(60)
+
     def __exit__(self, *exc_info) -> None:
-        self.sidecar.stop()
-        self._thread.join(60)
+        self.stop()

@@ -1,0 +1,51 @@
+"""Shared fixtures: real parts only (a demo service on 127.0.0.1, a real
+mitmproxy master with the recorder, real SQLite files)."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from freshmock.generators.demo.service import DemoService
+from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def demo_service():
+    with DemoService() as service:
+        yield service
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "store.db"
+
+
+@pytest.fixture
+def recording_proxy(demo_service, db_path):
+    """A real recording proxy in reverse mode in front of the demo service.
+
+    Yields the running ``SidecarThread``; its ``port`` is the proxy's.
+    Leaving the test stops it and drains every capture to ``db_path``.
+    """
+    config = SidecarConfig(
+        db_path=str(db_path), upstream=demo_service.url, listen_port=0, service="demo-shop"
+    )
+    with SidecarThread(config) as sidecar:
+        yield sidecar
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def freshmock_command(*args: str) -> list[str]:
+    """The CLI as a user runs it, in a subprocess of this interpreter."""
+    return [sys.executable, "-m", "freshmock.generators", *args]
