@@ -64,6 +64,13 @@ def _ensure_parent(db: Path) -> None:
         db.parent.mkdir(parents=True, exist_ok=True)
 
 
+def _listener_failure(message: str, host: str, port: int) -> str:
+    # mitmproxy's message suggests its own --mode syntax, which means nothing here.
+    if "address already in use" in message.lower():
+        return f"cannot listen on {host}:{port}: address already in use (choose another --listen-port)"
+    return message.splitlines()[0] if message else "the recording proxy failed to start"
+
+
 @app.command()
 def record(
     upstream: Annotated[
@@ -111,7 +118,7 @@ def record(
     try:
         asyncio.run(serve())
     except SidecarError as error:
-        fail(str(error))
+        fail(_listener_failure(str(error), listen_host, listen_port))
     counters = sidecar.recorder.counters
     typer.echo(
         f"freshmock: stopped; {counters['recorded']} observations recorded, "

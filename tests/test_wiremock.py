@@ -1,0 +1,162 @@
+"""Generated WireMock mappings, served by a real WireMock on 127.0.0.1."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, free_port
+
+from freshmock.generators.demo.run import drive
+from freshmock.generators.demo.service import DemoService, demo_requests
+from freshmock.generators.infer import infer_endpoints
+from freshmock.generators.wiremock import write_wiremock
+from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
+from freshmock.proxy.store import iter_observations, list_endpoints, open_store
+
+WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
+
+
+@pytest.fixture(scope="module")
+def recorded_store(tmp_path_factory) -> Path:
+    db_path = tmp_path_factory.mktemp("store") / "store.db"
+    with DemoService() as service:
+        config = SidecarConfig(str(db_path), upstream=service.url, listen_port=0, service="demo-shop")
+        with SidecarThread(config) as sidecar:
+            drive(sidecar.port, demo_requests())
+    db = open_store(db_path)
+    infer_endpoints(db)
+    db.close()
+    return db_path
+
+
+@pytest.fixture(scope="module")
+def mappings_root(recorded_store, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("stubs")
+    write_wiremock(open_store(recorded_store), out)
+    return out / "demo-shop"
+
+
+def _request(port: int, method: str, url: str, body: bytes | None = None, headers=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(method, url, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def wiremock(mappings_root):
+    assert WIREMOCK.exists(), f"{WIREMOCK} is missing: `make peers` installs WireMock from npm"
+    port = free_port()
+    process = subprocess.Popen(
+        [str(WIREMOCK), "--port", str(port), "--bind-address", "127.0.0.1",
+         "--root-dir", str(mappings_root), "--disable-banner"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                status, _ = _request(port, "GET", "/__admin/mappings")
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+                pytest.fail(f"WireMock did not start:\n{output[-2000:]}")
+            time.sleep(0.25)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
+
+
+def test_wiremock_loads_every_generated_mapping(wiremock, mappings_root):
+    _, body = _request(wiremock, "GET", "/__admin/mappings")
+    loaded = json.loads(body)
+    files = sorted((mappings_root / "mappings").glob("*.json"))
+    assert loaded["meta"]["total"] == len(files) == 8
+
+
+def test_replayed_requests_get_the_recorded_status_and_exemplar_body(wiremock, recorded_store):
+    db = open_store(recorded_store)
+    exemplar_ids = {endpoint["exemplar_id"] for endpoint in list_endpoints(db)}
+    observations = list(iter_observations(db))
+    assert len(observations) == len(demo_requests())
+    checked_bodies = 0
+    for row in observations:
+        url = row["path"] + (f"?{row['query']}" if row["query"] else "")
+        headers = {"Content-Type": row["request_media_type"]} if row["request_body"] else {}
+        status, body = _request(wiremock, row["method"], url, row["request_body"], headers)
+        assert status == row["status"], (row["method"], url)
+        if row["id"] in exemplar_ids or body == row["response_body"]:
+            assert json.loads(body) == json.loads(row["response_body"]), (row["method"], url)
+            checked_bodies += 1
+    assert checked_bodies >= len(exemplar_ids)
+
+
+def test_an_unrecorded_route_is_not_stubbed(wiremock):
+    status, _ = _request(wiremock, "GET", "/never/recorded")
+    assert status == 404
+
+
+def test_mapping_files_are_named_after_method_template_and_status(mappings_root):
+    names = sorted(path.name for path in (mappings_root / "mappings").glob("*.json"))
+    assert names == [
+        "get-health-200.json",
+        "get-orders-order_id-200.json",
+        "get-users-200.json",
+        "get-users-user_id-200.json",
+        "get-users-user_id-404.json",
+        "get-users-user_id-orders-200.json",
+        "post-users-201.json",
+        "post-users-422.json",
+    ]
+
+
+def test_each_mapping_says_when_its_dependency_was_last_observed(mappings_root, recorded_store):
+    db = open_store(recorded_store)
+    last_seen = {
+        (e["method"], e["path_template"], e["status"]): e["last_seen"] for e in list_endpoints(db)
+    }
+    for path in (mappings_root / "mappings").glob("*.json"):
+        meta = json.loads(path.read_text())["metadata"]["freshmock"]
+        method, template = meta["endpoint"].split(" ", 1)
+        assert meta["last_observed"] == last_seen[(method, template, meta["status"])]
+        assert meta["observations"] >= 1
+
+
+def test_regenerating_from_an_unchanged_store_is_byte_identical(recorded_store, tmp_path):
+    db = open_store(recorded_store)
+    first = {p.path.name: p.path.read_bytes() for p in write_wiremock(db, tmp_path / "a")}
+    second = {p.path.name: p.path.read_bytes() for p in write_wiremock(db, tmp_path / "b")}
+    assert first == second
+    for text in first.values():
+        assert text.endswith(b"}\n") and b"\r\n" not in text
+
+
+def test_mappings_of_vanished_endpoints_are_removed_but_foreign_files_kept(recorded_store, tmp_path):
+    db = open_store(recorded_store)
+    write_wiremock(db, tmp_path)
+    mappings = tmp_path / "demo-shop" / "mappings"
+    stale = mappings / "get-gone-200.json"
+    stale.write_text(json.dumps({"metadata": {"freshmock": {}}}))
+    handwritten = mappings / "my-own-stub.json"
+    handwritten.write_text(json.dumps({"request": {"method": "GET", "url": "/x"}}))
+    write_wiremock(db, tmp_path)
+    assert not stale.exists()
+    assert handwritten.exists()
