@@ -94,3 +94,20 @@ def test_failed_upstream_connections_are_recorded_as_errors(db_path):
     assert status == 502
     (row,) = open_store(db_path)["observations"].rows
     assert row["status"] is None and "connect call failed" in row["error"].lower()
+
+
+def test_without_an_upstream_the_recorder_is_a_forward_proxy(demo_service, db_path):
+    from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
+
+    with SidecarThread(SidecarConfig(str(db_path), upstream=None, listen_port=0)) as sidecar:
+        connection = http.client.HTTPConnection("127.0.0.1", sidecar.port, timeout=10)
+        try:
+            # absolute-form request line, as an HTTP_PROXY-aware client sends it
+            connection.request("GET", f"{demo_service.url}/users/6")
+            response = connection.getresponse()
+            assert response.status == 200 and json.loads(response.read())["id"] == 6
+        finally:
+            connection.close()
+    (row,) = open_store(db_path)["observations"].rows
+    host, port = demo_service.url.removeprefix("http://").split(":")
+    assert (row["service"], row["path"], row["status"]) == (f"{host}:{port}", "/users/6", 200)
