@@ -22,7 +22,13 @@ from freshmock.proxy.sidecar import (
     check_upstream_reachable,
     mode_for,
 )
-from freshmock.proxy.store import DEFAULT_DB, StoreError, count_observations, open_store
+from freshmock.proxy.store import (
+    DEFAULT_DB,
+    StoreError,
+    check_store_file,
+    count_observations,
+    open_store,
+)
 
 app = typer.Typer(
     help="Record a dependency's real traffic, infer its schemas, regenerate your mocks from it.",
@@ -135,6 +141,28 @@ def infer(db: DbOption = DEFAULT_DB) -> None:
     store = _open(db)
     rows = infer_endpoints(store)
     typer.echo(f"{len(rows)} endpoints from {count_observations(store)} observations in {db}")
+
+
+@app.command()
+def merge(
+    out: Annotated[Path, typer.Argument(help="Store to merge into (created if missing).")],
+    sources: Annotated[list[Path], typer.Argument(help="Stores from other sidecars.")],
+) -> None:
+    """Combine stores from many sidecars into OUT. Running it twice adds nothing."""
+    from freshmock.generators.merge import merge_stores
+
+    for source in sources:  # check every input before OUT is created or changed
+        try:
+            check_store_file(source, must_exist=True)
+        except StoreError as error:
+            fail(str(error))
+    try:
+        results = merge_stores(out, sources)
+    except StoreError as error:
+        fail(str(error))
+    for result in results:
+        typer.echo(f"{result.source}: {result.read} read, {result.added} new")
+    typer.echo(f"{sum(r.added for r in results)} observations added to {out}")
 
 
 @app.command()
