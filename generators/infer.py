@@ -1,20 +1,52 @@
 """Infer one JSON Schema per endpoint from the observations in a store.
 
-An endpoint is (service, method, path template, status, media type). Its
-request and response schemas are built with genson over every JSON body seen;
-the newest observation is kept as the exemplar that stubs replay.
+An endpoint is (service, method, path template, status, media type). Each run
+folds only the observations newer than its watermark into per-day partials
+(mergeable statistics, see ``freshmock.generators.schema``), then publishes
+any window of days by merging its partials: the ``endpoints`` table holds the
+clean request/response schemas, counts, first/last seen, and the newest
+observation whose bodies were kept as the exemplar that stubs replay.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import sqlite_utils
-from genson import SchemaBuilder
 
-from freshmock.generators.paths import path_template
-from freshmock.proxy.store import iter_observations, replace_endpoints
+from freshmock.generators.paths import PathRules, PathTemplater, is_parameter
+from freshmock.generators.schema import StatsBuilder, dumps, loads, publish_document
+from freshmock.generators.schema.builder import STATS_KEYWORD
+from freshmock.generators.schema.thresholds import STATE_VERSION
+from freshmock.proxy.store import (
+    ENDPOINT_KEY,
+    PATH_SHAPES,
+    StoreError,
+    add_path_shapes,
+    clear_partials,
+    ensure_path_tables,
+    iter_observations_between,
+    iter_paths_between,
+    iter_partials,
+    last_observation_id,
+    lock_path_templates,
+    read_partial,
+    read_path_locks,
+    read_path_shapes,
+    read_watermark,
+    replace_endpoints,
+    run_in_write_transaction,
+    write_partials,
+    write_watermark,
+)
+
+WATERMARK = "infer_endpoints"
+# Stored partials are merged only with partials of the same format.
+PARTIALS_VERSION = f"stats-v{STATE_VERSION}"
+_UPDATE_ATTEMPTS = 3
 
 _NO_BODY = object()
 
@@ -23,12 +55,19 @@ def is_json_media_type(media_type: str) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def json_body(media_type: str, data: bytes | None, truncated: bool = False):
-    """The parsed body, or ``_NO_BODY`` when it is absent, cut short or not JSON."""
-    if not data or truncated or not is_json_media_type(media_type):
+    """The parsed body, or ``_NO_BODY`` when it is absent, cut short or not JSON.
+
+    ``NaN`` and ``Infinity``, which Python's parser accepts, are not JSON.
+    """
+    if not data or truncated or not media_type or not is_json_media_type(media_type):
         return _NO_BODY
     try:
-        return json.loads(data)
+        return json.loads(data, parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError):
         return _NO_BODY
 
@@ -37,73 +76,214 @@ def has_body(value) -> bool:
     return value is not _NO_BODY
 
 
-@dataclass
-class _EndpointBuilder:
-    observations: int = 0
-    first_seen: str = ""
-    last_seen: str = ""
-    exemplar_id: int = 0
-    request: SchemaBuilder = field(default_factory=SchemaBuilder)
-    response: SchemaBuilder = field(default_factory=SchemaBuilder)
-    request_bodies: int = 0
-    response_bodies: int = 0
+class _Templaters(dict):
+    """One ``PathTemplater`` per service, trained on every path shape stored."""
 
-    def add(self, row: dict) -> None:
-        self.observations += 1
-        if not self.first_seen or row["observed_at"] < self.first_seen:
-            self.first_seen = row["observed_at"]
-        if row["observed_at"] >= self.last_seen:
-            self.last_seen = row["observed_at"]
-            self.exemplar_id = row["id"]
-        request = json_body(
-            row["request_media_type"], row["request_body"], row["request_body_truncated"]
-        )
-        if has_body(request):
-            self.request.add_object(request)
-            self.request_bodies += 1
-        response = json_body(
-            row["response_media_type"], row["response_body"], row["response_body_truncated"]
-        )
-        if has_body(response):
-            self.response.add_object(response)
-            self.response_bodies += 1
+    def __init__(self, db: sqlite_utils.Database, rules: PathRules, fresh: bool = False) -> None:
+        super().__init__()
+        self.rules = rules
+        self.locks = read_path_locks(db)
+        if not fresh:
+            for service, shape, count in read_path_shapes(db):
+                self.get(service).add(shape, count)
 
-    def row(self, key: tuple) -> dict:
-        service, method, template, status, media_type = key
-        return {
-            "service": service,
-            "method": method,
-            "path_template": template,
-            "status": status,
-            "media_type": media_type,
-            "observations": self.observations,
-            "first_seen": self.first_seen,
-            "last_seen": self.last_seen,
-            "request_schema": _schema_text(self.request) if self.request_bodies else None,
-            "response_schema": _schema_text(self.response) if self.response_bodies else None,
-            "exemplar_id": self.exemplar_id,
-        }
+    def get(self, service: str) -> PathTemplater:
+        if service not in self:
+            self[service] = PathTemplater(self.rules, self.locks.get(service, ()))
+        return self[service]
 
 
-def _schema_text(builder: SchemaBuilder) -> str:
-    return json.dumps(builder.to_schema(), sort_keys=True)
-
-
-def endpoint_key(row: dict) -> tuple:
+def endpoint_key(row: dict, templater: PathTemplater) -> tuple:
     return (
         row["service"],
         row["method"],
-        path_template(row["path"]),
+        templater.template(row["path"]),
         row["status"],
         row["response_media_type"],
     )
 
 
-def infer_endpoints(db: sqlite_utils.Database) -> list[dict]:
-    """Rebuild the ``endpoints`` table from every completed observation."""
-    builders: dict[tuple, _EndpointBuilder] = {}
-    for row in iter_observations(db):
-        builders.setdefault(endpoint_key(row), _EndpointBuilder()).add(row)
-    rows = [builders[key].row(key) for key in sorted(builders)]
+@dataclass
+class _Partial:
+    """What one endpoint's observations add up to, over a day or a window."""
+
+    observations: int = 0
+    first_seen: str = ""
+    last_seen: str = ""
+    # The exemplar is the newest observation whose bodies were kept (not
+    # sampled out), the latest recorded among equals: the max of this rank.
+    exemplar: tuple[int, str, int] = (-1, "", 0)
+    request: StatsBuilder = field(default_factory=StatsBuilder)
+    response: StatsBuilder = field(default_factory=StatsBuilder)
+
+    def add(self, row: dict) -> None:
+        seen = row["observed_at"]
+        self._count(seen, seen, 1, (0 if row.get("sampled_out") else 1, seen, row["id"]))
+        request = json_body(
+            row["request_media_type"], row["request_body"], row["request_body_truncated"]
+        )
+        if has_body(request):
+            self.request.add_object(request)
+        response = json_body(
+            row["response_media_type"], row["response_body"], row["response_body_truncated"]
+        )
+        if has_body(response):
+            self.response.add_object(response)
+
+    def add_stored(self, row: dict) -> None:
+        """Merge a stored partial (an ``infer_partials`` row) into this one."""
+        exemplar = (row["exemplar_kept"], row["exemplar_observed_at"], row["exemplar_id"])
+        self._count(row["first_seen"], row["last_seen"], row["observations"], exemplar)
+        self.request = _merged(self.request, row["request_stats"])
+        self.response = _merged(self.response, row["response_stats"])
+
+    def _count(self, first_seen: str, last_seen: str, observations: int, exemplar: tuple) -> None:
+        self.observations += observations
+        if not self.first_seen or first_seen < self.first_seen:
+            self.first_seen = first_seen
+        self.last_seen = max(self.last_seen, last_seen)
+        self.exemplar = max(self.exemplar, exemplar)
+
+    def stored_row(self, key: tuple) -> dict:
+        kept, observed_at, exemplar_id = self.exemplar
+        return {
+            **dict(zip((*ENDPOINT_KEY, "day"), key, strict=True)),
+            "observations": self.observations,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "exemplar_id": exemplar_id,
+            "exemplar_observed_at": observed_at,
+            "exemplar_kept": kept,
+            "request_stats": dumps(self.request.node) if len(self.request) else None,
+            "response_stats": dumps(self.response.node) if len(self.response) else None,
+        }
+
+    def endpoint_row(self, key: tuple) -> dict:
+        return {
+            **dict(zip(ENDPOINT_KEY, key, strict=True)),
+            "observations": self.observations,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "request_schema": _schema_text(self.request),
+            "response_schema": _schema_text(self.response),
+            "exemplar_id": self.exemplar[2],
+        }
+
+
+def _merged(builder: StatsBuilder, stats_text: str | None) -> StatsBuilder:
+    if stats_text is None:
+        return builder
+    node = loads(stats_text)
+    if not len(builder):
+        return StatsBuilder.from_node(node)  # adopt it: no copy
+    builder.add_schema({STATS_KEYWORD: node})
+    return builder
+
+
+def _schema_text(builder: StatsBuilder) -> str | None:
+    if not len(builder):
+        return None
+    return json.dumps(publish_document(builder.node), sort_keys=True)
+
+
+def update_partials(
+    db: sqlite_utils.Database, rebuild: bool = False, rules: PathRules | None = None
+) -> int:
+    """Fold observations newer than the watermark into per-day partials.
+
+    Returns how many observations were folded in. Starts over (dropping every
+    partial) when ``rebuild`` is set or the stored partials have another format.
+    The observations are read and parsed outside the write lock; the merge into
+    stored partials and the watermark move happen in one transaction, retried
+    if another run moved the watermark meanwhile.
+    """
+    for _ in range(_UPDATE_ATTEMPTS):
+        watermark = read_watermark(db, WATERMARK)
+        fresh = rebuild or watermark is None or watermark[1] != PARTIALS_VERSION
+        after = 0 if fresh else watermark[0]
+        upto = last_observation_id(db)
+        if upto <= after and not fresh:
+            return 0
+        # Two passes: the paths first, so every new row is filed under templates
+        # learnt from all the paths, then the rows themselves, streamed.
+        templaters = _Templaters(db, rules or PathRules(), fresh)
+        shapes: Counter[tuple[str, str]] = Counter()
+        for service, path in iter_paths_between(db, after, upto):
+            templater = templaters.get(service)
+            shape = templater.shape(path)
+            shapes[(service, shape)] += 1
+            templater.add(shape)
+        partials: dict[tuple, _Partial] = {}
+        folded = 0
+        for row in iter_observations_between(db, after, upto):
+            key = endpoint_key(row, templaters.get(row["service"]))
+            partials.setdefault((*key, row["observed_at"][:10]), _Partial()).add(row)
+            folded += 1
+
+        def commit(watermark=watermark, fresh=fresh, partials=partials, upto=upto) -> bool:
+            if read_watermark(db, WATERMARK) != watermark:
+                return False
+            if fresh:
+                clear_partials(db)
+                db.execute(f"delete from {PATH_SHAPES}")
+            add_path_shapes(db, shapes)
+            rows = []
+            for key, partial in partials.items():
+                stored = None if fresh else read_partial(db, key)
+                if stored is not None:
+                    partial.add_stored(stored)
+                rows.append(partial.stored_row(key))
+            write_partials(db, rows)
+            write_watermark(db, WATERMARK, upto, PARTIALS_VERSION)
+            return True
+
+        if run_in_write_transaction(db, commit):
+            return folded
+    raise StoreError(
+        f"other inference runs kept updating the store; {_UPDATE_ATTEMPTS} attempts gave up"
+    )
+
+
+def publish_endpoints(
+    db: sqlite_utils.Database,
+    since: str | None = None,
+    until: str | None = None,
+    rules: PathRules | None = None,
+) -> list[dict]:
+    """Endpoint rows for the days in ``[since, until]`` (``YYYY-MM-DD``, inclusive).
+
+    A partial is filed under the template its path had when it was folded in;
+    templates learnt since (a position that has now merged into a parameter)
+    re-file it, and partials that land on one template merge.
+    """
+    templaters = _Templaters(db, rules or PathRules())
+    merged: dict[tuple, _Partial] = {}
+    for stored in iter_partials(db, since, until):
+        key = [stored[column] for column in ENDPOINT_KEY]
+        key[2] = templaters.get(stored["service"]).template(stored["path_template"])
+        merged.setdefault(tuple(key), _Partial()).add_stored(stored)
+    return [merged[key].endpoint_row(key) for key in sorted(merged)]
+
+
+def infer_endpoints(
+    db: sqlite_utils.Database,
+    since: str | None = None,
+    until: str | None = None,
+    rebuild: bool = False,
+    path_rules: PathRules | None = None,
+) -> list[dict]:
+    """Fold in new observations, then rebuild the ``endpoints`` table for the window.
+
+    Without ``since``/``until`` the window is every day observed.
+    """
+    ensure_path_tables(db)
+    update_partials(db, rebuild=rebuild, rules=path_rules)
+    rows = publish_endpoints(db, since, until, rules=path_rules)
     replace_endpoints(db, rows)
+    accepted = {
+        (row["service"], row["path_template"])
+        for row in rows
+        if any(map(is_parameter, row["path_template"].split("/")))
+    }
+    lock_path_templates(db, sorted(accepted), datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     return rows

@@ -155,7 +155,18 @@ class PathTemplater:
         self._compiled = None
 
     def _typed(self, segment: str) -> bool:
+        if is_parameter(segment) or segment == PARAM:  # a template or shape fed back in
+            return True
         return segment not in self.rules.literals and is_identifier(segment)
+
+    def shape(self, path: str) -> str:
+        """The path with typed segments as ``{}``: what the trie needs to keep of it."""
+        if not path.startswith("/"):
+            return path
+        return "/" + "/".join(
+            PARAM if index > 0 and self._typed(segment) else segment
+            for index, segment in enumerate(_segments(path))
+        )
 
     def _keep_literal(self, key: str, siblings: dict[str, _Node], total: int) -> bool:
         if key in self.rules.literals or key in WELL_KNOWN_LITERALS or _VERSION.match(key):
@@ -212,6 +223,36 @@ class PathTemplater:
             # An all-literal locked template is absorbed by a parameter that now
             # covers it (a merge); a parameter template is never split.
         return learnt
+
+
+class PathRulesError(Exception):
+    """A rules file that cannot be used; the message names the file and key."""
+
+
+def load_path_rules(path) -> PathRules:
+    """``[paths]`` of a freshmock.toml: merge_threshold, templates (pinned), literals."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            table = tomllib.load(handle).get("paths", {})
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise PathRulesError(f"{path}: {error}") from None
+    unknown = set(table) - {"merge_threshold", "templates", "literals"}
+    if unknown:
+        raise PathRulesError(f"{path}: [paths] has unknown keys: {', '.join(sorted(unknown))}")
+    threshold = table.get("merge_threshold", DEFAULT_MERGE_THRESHOLD)
+    if not isinstance(threshold, int) or threshold < 2:
+        raise PathRulesError(f"{path}: [paths] merge_threshold must be an integer >= 2")
+    for key in ("templates", "literals"):
+        values = table.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise PathRulesError(f"{path}: [paths] {key} must be a list of strings")
+    templates = table.get("templates", [])
+    bad = [t for t in templates if not t.startswith("/")]
+    if bad:
+        raise PathRulesError(f"{path}: [paths] templates must start with '/': {bad[0]!r}")
+    return PathRules(threshold, tuple(templates), frozenset(table.get("literals", [])))
 
 
 def path_template(path: str) -> str:

@@ -43,6 +43,13 @@ OBSERVATION_COLUMNS = {
     "response_body_truncated": int,
     "duration_ms": float,
     "error": str,
+    # Added for the production capture path (older stores gain them through
+    # ensure_capture_tables):
+    "request_body_sha256": str,  # hex; null when the body was cut at the cap
+    "response_body_sha256": str,
+    "response_streamed": int,  # 1: the response went to the client live, through a tee
+    "sampled_out": int,  # 1: over the endpoint's hourly budget; bodies not kept
+    "flow_id": str,  # mitmproxy's flow id; links websocket_messages to their handshake
 }
 
 ENDPOINT_COLUMNS = {
@@ -138,3 +145,306 @@ def replace_endpoints(db: sqlite_utils.Database, rows: Iterable[dict]) -> None:
 def list_endpoints(db: sqlite_utils.Database, service: str | None = None) -> list[dict]:
     where, args = ("service = ?", [service]) if service else (None, None)
     return list(db[ENDPOINTS].rows_where(where, args, order_by=", ".join(ENDPOINT_KEY)))
+
+
+# --- Incremental inference: per-day partial statistics and a watermark --------
+#
+# ``infer_partials`` holds, per endpoint and UTC day of ``observed_at``, what
+# inference has folded in so far: counts, first/last seen, the exemplar, and
+# the request/response statistics as JSON text (opaque here; their format
+# belongs to the inference stage). ``infer_watermarks`` records the highest
+# ``observations.id`` folded in, and the version of the statistics format, so
+# a run reads only newer rows (ids only grow: rows are never updated).
+
+INFER_PARTIALS = "infer_partials"
+INFER_WATERMARKS = "infer_watermarks"
+
+INFER_PARTIAL_COLUMNS = {
+    **{name: ENDPOINT_COLUMNS[name] for name in ENDPOINT_KEY},
+    "day": str,  # YYYY-MM-DD, UTC
+    "observations": int,
+    "first_seen": str,
+    "last_seen": str,
+    "exemplar_id": int,
+    "exemplar_observed_at": str,
+    "exemplar_kept": int,  # 1 unless the exemplar's bodies were sampled out
+    "request_stats": str,  # JSON, or null when no JSON request body was seen
+    "response_stats": str,
+}
+INFER_PARTIAL_KEY = (*ENDPOINT_KEY, "day")
+
+INFER_WATERMARK_COLUMNS = {"name": str, "last_id": int, "version": str}
+
+
+def ensure_infer_tables(db: sqlite_utils.Database) -> None:
+    if not db[INFER_PARTIALS].exists():
+        db[INFER_PARTIALS].create(INFER_PARTIAL_COLUMNS, pk=INFER_PARTIAL_KEY)
+    if not db[INFER_WATERMARKS].exists():
+        db[INFER_WATERMARKS].create(INFER_WATERMARK_COLUMNS, pk="name")
+
+
+def read_watermark(db: sqlite_utils.Database, name: str) -> tuple[int, str] | None:
+    """``(last_id, version)`` of the named watermark, or None before the first run."""
+    ensure_infer_tables(db)
+    row = db.execute(
+        f"select last_id, version from {INFER_WATERMARKS} where name = ?", [name]
+    ).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def last_observation_id(db: sqlite_utils.Database) -> int:
+    return db.execute(f"select coalesce(max(id), 0) from {OBSERVATIONS}").fetchone()[0]
+
+
+def iter_observations_between(
+    db: sqlite_utils.Database, after_id: int, upto_id: int
+) -> Iterator[dict]:
+    """Completed observations with ``after_id < id <= upto_id``, by id."""
+    yield from db[OBSERVATIONS].rows_where(
+        "id > ? and id <= ? and status is not null", [after_id, upto_id], order_by="id"
+    )
+
+
+def iter_paths_between(
+    db: sqlite_utils.Database, after_id: int, upto_id: int
+) -> Iterator[tuple[str, str]]:
+    """(service, path) of the rows ``iter_observations_between`` yields, cheaply."""
+    yield from db.execute(
+        f"select service, path from {OBSERVATIONS} "
+        "where id > ? and id <= ? and status is not null order by id",
+        [after_id, upto_id],
+    )
+
+
+def read_partial(db: sqlite_utils.Database, key: tuple) -> dict | None:
+    """The partial stored for ``key`` (``INFER_PARTIAL_KEY`` values), if any."""
+    where = " and ".join(f"{column} is ?" for column in INFER_PARTIAL_KEY)
+    rows = list(db[INFER_PARTIALS].rows_where(where, list(key)))
+    return rows[0] if rows else None
+
+
+def iter_partials(
+    db: sqlite_utils.Database, since: str | None = None, until: str | None = None
+) -> Iterator[dict]:
+    """Partials whose day lies in ``[since, until]`` (days, inclusive), by key."""
+    ensure_infer_tables(db)
+    clauses, args = [], []
+    if since is not None:
+        clauses.append("day >= ?")
+        args.append(since)
+    if until is not None:
+        clauses.append("day <= ?")
+        args.append(until)
+    yield from db[INFER_PARTIALS].rows_where(
+        " and ".join(clauses) or None, args, order_by=", ".join(INFER_PARTIAL_KEY)
+    )
+
+
+def run_in_write_transaction(db: sqlite_utils.Database, work):
+    """Call ``work()`` inside ``BEGIN IMMEDIATE``: commit if it returns, roll back if it raises.
+
+    The write lock is taken before ``work`` reads, so a read-check-write in it
+    cannot interleave with another writer's. Inside, write with
+    ``write_partials``/``write_watermark``/``clear_partials`` (plain SQL):
+    sqlite-utils' own writers commit on their own and would end the transaction.
+    """
+    ensure_infer_tables(db)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = work()
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
+    return result
+
+
+def write_partials(db: sqlite_utils.Database, rows: Iterable[dict]) -> None:
+    """Store partials, each replacing the one with its key (NULL key parts included:
+    ``insert or replace`` alone treats NULLs as distinct and would keep both)."""
+    rows = list(rows)
+    where = " and ".join(f"{column} is ?" for column in INFER_PARTIAL_KEY)
+    db.conn.executemany(
+        f"delete from {INFER_PARTIALS} where {where}",
+        [[row[column] for column in INFER_PARTIAL_KEY] for row in rows],
+    )
+    columns = list(INFER_PARTIAL_COLUMNS)
+    db.conn.executemany(
+        f"insert into {INFER_PARTIALS} ({', '.join(columns)}) "
+        f"values ({', '.join('?' for _ in columns)})",
+        [[row[column] for column in columns] for row in rows],
+    )
+
+
+def write_watermark(db: sqlite_utils.Database, name: str, last_id: int, version: str) -> None:
+    db.execute(
+        f"insert or replace into {INFER_WATERMARKS} (name, last_id, version) values (?, ?, ?)",
+        [name, last_id, version],
+    )
+
+
+def clear_partials(db: sqlite_utils.Database) -> None:
+    db.execute(f"delete from {INFER_PARTIALS}")
+
+
+# --- Capture path: columns added later, recorder counters, WebSocket messages --
+#
+# The recorder's worker process calls ``ensure_capture_tables`` once after
+# ``open_store`` and then ``append_capture_batch`` per batch: observations,
+# WebSocket messages and the run's counters row go in one transaction, so the
+# counters never claim rows that a crash took back.
+
+COUNTERS = "counters"
+WEBSOCKET_MESSAGES = "websocket_messages"
+
+COUNTER_COLUMNS = {
+    "run_id": str,  # one row per sidecar run
+    "started_at": str,
+    "updated_at": str,
+    "pid": int,  # of the sidecar process
+    "service": str,
+    "seen": int,  # flows and WebSocket messages offered to the recorder
+    "recorded": int,  # observation rows written, with or without bodies
+    "sampled_out": int,  # of those, written without bodies (over budget)
+    "dropped": int,  # never queued: queue full, recorder stopped or worker down
+    "lost": int,  # queued but not written: store or row-building failures, worker deaths
+    "redacted": int,  # header and query values replaced
+    "errors": int,  # failures of any kind; by kind in detail
+    "detail": str,  # JSON object of every counter, e.g. "errors.store.SQLITE_BUSY": 3
+}
+
+WEBSOCKET_COLUMNS = {
+    "id": int,
+    "flow_id": str,  # observations.flow_id of the handshake (status 101)
+    "observed_at": str,
+    "service": str,
+    "path": str,
+    "seq": int,  # order within the connection, from 0
+    "from_client": int,
+    "opcode": str,  # "text" or "binary"
+    "size": int,  # of the whole message
+    "truncated": int,
+    "data": bytes,  # text messages only, capped; binary ones keep size and hash
+    "sha256": str,
+}
+
+
+def ensure_capture_tables(db: sqlite_utils.Database) -> None:
+    """Add what the capture path needs to a store made by an older freshmock."""
+    ensure_tables(db)
+    existing = {column.name for column in db[OBSERVATIONS].columns}
+    for name, kind in OBSERVATION_COLUMNS.items():
+        if name not in existing:
+            db[OBSERVATIONS].add_column(name, kind)
+    if not db[COUNTERS].exists():
+        db[COUNTERS].create(COUNTER_COLUMNS, pk="run_id")
+    if not db[WEBSOCKET_MESSAGES].exists():
+        db[WEBSOCKET_MESSAGES].create(WEBSOCKET_COLUMNS, pk="id")
+        db[WEBSOCKET_MESSAGES].create_index(["flow_id", "seq"])
+
+
+def _insert_sql(table: str, columns: list[str], verb: str = "insert") -> str:
+    return (
+        f"{verb} into {table} ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})"
+    )
+
+
+_OBSERVATION_INSERT = [name for name in OBSERVATION_COLUMNS if name != "id"]
+_WEBSOCKET_INSERT = [name for name in WEBSOCKET_COLUMNS if name != "id"]
+_COUNTER_INSERT = list(COUNTER_COLUMNS)
+
+
+def append_capture_batch(
+    db: sqlite_utils.Database,
+    observations: list[dict],
+    websocket_messages: list[dict],
+    counters: dict | None = None,
+) -> None:
+    """Append rows (and replace the run's counters row) in one transaction."""
+    conn = db.conn
+    with conn:
+        if observations:
+            conn.executemany(
+                _insert_sql(OBSERVATIONS, _OBSERVATION_INSERT),
+                [[row.get(name) for name in _OBSERVATION_INSERT] for row in observations],
+            )
+        if websocket_messages:
+            conn.executemany(
+                _insert_sql(WEBSOCKET_MESSAGES, _WEBSOCKET_INSERT),
+                [[row.get(name) for name in _WEBSOCKET_INSERT] for row in websocket_messages],
+            )
+        if counters is not None:
+            conn.execute(
+                _insert_sql(COUNTERS, _COUNTER_INSERT, "insert or replace"),
+                [counters.get(name) for name in _COUNTER_INSERT],
+            )
+
+
+def read_counters(db: sqlite_utils.Database) -> list[dict]:
+    """Every recorder run's counters, oldest first; ``detail`` parsed."""
+    import json
+
+    if not db[COUNTERS].exists():
+        return []
+    rows = []
+    for row in db[COUNTERS].rows_where(order_by="started_at, run_id"):
+        row["detail"] = json.loads(row["detail"] or "{}")
+        rows.append(row)
+    return rows
+
+
+def iter_websocket_messages(db: sqlite_utils.Database, flow_id: str) -> Iterator[dict]:
+    if not db[WEBSOCKET_MESSAGES].exists():
+        return iter(())
+    return db[WEBSOCKET_MESSAGES].rows_where("flow_id = ?", [flow_id], order_by="seq")
+
+
+# --- Path templating state: the shapes seen, and the templates accepted -------
+#
+# ``path_shapes`` counts each path with its typed id segments collapsed to
+# ``{}`` (so it grows with distinct slugs, not with ids); the templater's trie
+# is rebuilt from it. ``path_locks`` keeps every parameterised template once
+# published, so an endpoint never splits or renames by itself.
+
+PATH_SHAPES = "path_shapes"
+PATH_LOCKS = "path_locks"
+
+
+def ensure_path_tables(db: sqlite_utils.Database) -> None:
+    if not db[PATH_SHAPES].exists():
+        db[PATH_SHAPES].create({"service": str, "shape": str, "count": int}, pk=("service", "shape"))
+    if not db[PATH_LOCKS].exists():
+        db[PATH_LOCKS].create(
+            {"service": str, "template": str, "accepted_at": str}, pk=("service", "template")
+        )
+
+
+def add_path_shapes(db: sqlite_utils.Database, counts: dict[tuple[str, str], int]) -> None:
+    """Add to the shape counts (plain SQL: safe inside ``run_in_write_transaction``)."""
+    db.conn.executemany(
+        f"insert into {PATH_SHAPES} (service, shape, count) values (?, ?, ?) "
+        "on conflict (service, shape) do update set count = count + excluded.count",
+        [(service, shape, n) for (service, shape), n in counts.items()],
+    )
+
+
+def read_path_shapes(db: sqlite_utils.Database) -> Iterator[tuple[str, str, int]]:
+    ensure_path_tables(db)
+    yield from db.execute(f"select service, shape, count from {PATH_SHAPES} order by 1, 2")
+
+
+def read_path_locks(db: sqlite_utils.Database) -> dict[str, list[str]]:
+    ensure_path_tables(db)
+    locks: dict[str, list[str]] = {}
+    for service, template in db.execute(f"select service, template from {PATH_LOCKS}"):
+        locks.setdefault(service, []).append(template)
+    return locks
+
+
+def lock_path_templates(db: sqlite_utils.Database, templates: Iterable[tuple[str, str]], at: str):
+    ensure_path_tables(db)
+    with db.conn:
+        db.conn.executemany(
+            f"insert or ignore into {PATH_LOCKS} (service, template, accepted_at) values (?, ?, ?)",
+            [(service, template, at) for service, template in templates],
+        )

@@ -1,0 +1,305 @@
+"""Incremental inference on real SQLite stores: watermark, per-day partials, windows."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import pytest
+
+from freshmock.generators import infer as infer_module
+from freshmock.generators.infer import (
+    PARTIALS_VERSION,
+    WATERMARK,
+    infer_endpoints,
+    publish_endpoints,
+    update_partials,
+)
+from freshmock.generators.schema import loads
+from freshmock.generators.schema import dumps as dumps_stats
+from freshmock.proxy.store import (
+    ENDPOINT_COLUMNS,
+    OBSERVATION_COLUMNS,
+    insert_observations,
+    iter_partials,
+    list_endpoints,
+    open_store,
+    read_watermark,
+    run_in_write_transaction,
+    write_watermark,
+)
+
+
+def observation(
+    day: int,
+    body,
+    path: str = "/users/7",
+    status: int | None = 200,
+    second: int = 0,
+    method: str = "GET",
+    request=None,
+    raw: bytes | None = None,
+) -> dict:
+    """One ``observations`` row as the sidecar writes it."""
+    response = raw if raw is not None else json.dumps(body).encode()
+    request_body = None if request is None else json.dumps(request).encode()
+    row = {
+        "observed_at": f"2026-11-{day:02d}T10:{second // 60:02d}:{second % 60:02d}.000000Z",
+        "service": "users-api",
+        "method": method,
+        "scheme": "http",
+        "host": "127.0.0.1",
+        "port": 9000,
+        "path": path,
+        "query": "",
+        "request_headers": "[]",
+        "request_media_type": "application/json" if request is not None else "",
+        "request_body": request_body,
+        "request_body_size": len(request_body or b""),
+        "request_body_truncated": 0,
+        "status": status,
+        "response_headers": json.dumps([["content-type", "application/json"]]),
+        "response_media_type": "application/json",
+        "response_body": response,
+        "response_body_size": len(response),
+        "response_body_truncated": 0,
+        "duration_ms": 1.5,
+        "error": None,
+    }
+    assert set(row) <= set(OBSERVATION_COLUMNS)
+    return row
+
+
+def store(path: Path):
+    return open_store(path, must_exist=False)
+
+
+def test_endpoints_keep_their_columns_and_hold_published_schemas(tmp_path):
+    db = store(tmp_path / "store.db")
+    insert_observations(
+        db,
+        [
+            observation(1, {"id": 7, "email": "ada@example.com"}, second=1),
+            observation(2, {"id": 8, "email": None}, path="/users/8", second=2),
+            observation(2, {"id": 8}, method="PUT", request={"email": "x@y.io"}, second=3),
+        ],
+    )
+    rows = infer_endpoints(db)
+    assert rows == list_endpoints(db)
+    assert [set(row) for row in rows] == [set(ENDPOINT_COLUMNS)] * 2
+    get, put = rows
+    assert (get["method"], get["path_template"], get["observations"]) == (
+        "GET",
+        "/users/{user_id}",
+        2,
+    )
+    assert (get["first_seen"], get["last_seen"], get["exemplar_id"]) == (
+        "2026-11-01T10:00:01.000000Z",
+        "2026-11-02T10:00:02.000000Z",
+        2,
+    )
+    assert get["request_schema"] is None
+    assert json.loads(get["response_schema"]) == {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": {
+            # one email seen: too few to claim `format`, so the count is published
+            "email": {"type": ["string", "null"], "x-freshmock-samples": 1},
+            "id": {"type": "integer"},
+        },
+        "x-freshmock-samples": 2,
+    }
+    assert json.loads(put["request_schema"])["properties"] == {
+        "email": {"type": "string", "x-freshmock-samples": 1}
+    }
+
+
+def test_each_run_reads_only_observations_past_its_watermark(tmp_path):
+    db = store(tmp_path / "store.db")
+    insert_observations(db, [observation(1, {"id": n}, second=n) for n in range(3)])
+    assert update_partials(db) == 3
+    assert read_watermark(db, WATERMARK) == (3, PARTIALS_VERSION)
+    assert update_partials(db) == 0
+    insert_observations(db, [observation(2, {"id": n}, second=n) for n in range(2)])
+    assert update_partials(db) == 2
+    assert read_watermark(db, WATERMARK) == (5, PARTIALS_VERSION)
+    assert [row["observations"] for row in publish_endpoints(db)] == [5]
+
+
+def test_partials_are_kept_per_endpoint_per_day_as_round_tripping_json(tmp_path):
+    db = store(tmp_path / "store.db")
+    insert_observations(
+        db,
+        [
+            observation(1, {"id": 1}),
+            observation(1, {"id": 2}, second=5),
+            observation(3, {"id": 3}),
+            observation(3, {"error": "gone"}, status=404),
+        ],
+    )
+    infer_endpoints(db)
+    partials = list(iter_partials(db))
+    assert [(p["status"], p["day"], p["observations"]) for p in partials] == [
+        (200, "2026-11-01", 2),
+        (200, "2026-11-03", 1),
+        (404, "2026-11-03", 1),
+    ]
+    stats = partials[0]["response_stats"]
+    assert dumps_stats(loads(stats)) == stats
+    assert loads(stats)["object"]["properties"]["id"]["integer"] == {"n": 2, "min": 1, "max": 2}
+
+
+def test_a_window_publishes_only_its_days(tmp_path):
+    db = store(tmp_path / "store.db")
+    insert_observations(
+        db,
+        [
+            observation(1, {"id": 1}),
+            observation(2, {"id": 2}),
+            observation(3, {"id": 3, "avatar": "https://cdn.example.com/3.png"}),
+        ],
+    )
+    everything = infer_endpoints(db)
+    assert "avatar" in json.loads(everything[0]["response_schema"])["properties"]
+    (early,) = infer_endpoints(db, since="2026-11-01", until="2026-11-02")
+    assert early["observations"] == 2 and early["last_seen"].startswith("2026-11-02")
+    assert "avatar" not in json.loads(early["response_schema"])["properties"]
+    assert list_endpoints(db) == [early]
+    (late,) = publish_endpoints(db, since="2026-11-03")
+    assert late["observations"] == 1 and late["exemplar_id"] == 3
+
+
+def test_partials_of_another_format_are_rebuilt_not_merged(tmp_path):
+    db = store(tmp_path / "store.db")
+    insert_observations(db, [observation(1, {"id": n}) for n in range(4)])
+    infer_endpoints(db)
+    run_in_write_transaction(db, lambda: write_watermark(db, WATERMARK, 4, "stats-v0"))
+    assert update_partials(db) == 4
+    assert [row["observations"] for row in publish_endpoints(db)] == [4]
+    assert update_partials(db, rebuild=True) == 4
+    assert [row["observations"] for row in publish_endpoints(db)] == [4]
+
+
+def test_unfinished_and_non_json_observations(tmp_path):
+    db = store(tmp_path / "store.db")
+    insert_observations(
+        db,
+        [
+            observation(1, {"id": 1}, status=None),  # connection failed: no status
+            observation(1, None, raw=b'{"ratio": NaN}'),  # Python parses it; JSON does not
+            observation(1, None, raw=b'{"ratio": 0.5}'),
+        ],
+    )
+    (row,) = infer_endpoints(db)
+    assert row["observations"] == 2
+    assert json.loads(row["response_schema"])["properties"] == {"ratio": {"type": "number"}}
+    assert read_watermark(db, WATERMARK)[0] == 3
+
+
+@pytest.mark.skipif(
+    "sampled_out" not in OBSERVATION_COLUMNS, reason="the store has no sampling column"
+)
+def test_the_exemplar_is_the_newest_observation_whose_bodies_were_kept(tmp_path):
+    db = store(tmp_path / "store.db")
+    insert_observations(db, [observation(1, {"id": 1}), observation(2, {"id": 2})])
+    infer_endpoints(db)
+    sampled = {**observation(3, None), "response_body": None, "sampled_out": 1}
+    insert_observations(db, [sampled])
+    (row,) = infer_endpoints(db)
+    assert (row["exemplar_id"], row["observations"]) == (2, 3)
+    assert row["last_seen"].startswith("2026-11-03")
+    insert_observations(db, [observation(3, {"id": 4}, second=9)])
+    assert infer_endpoints(db)[0]["exemplar_id"] == 4
+
+
+def test_rows_without_a_media_type_are_merged_not_duplicated(tmp_path):
+    db = store(tmp_path / "store.db")
+    bare = {"response_media_type": None, "response_body": b"", "response_body_size": 0}
+    insert_observations(db, [{**observation(1, None), **bare}])
+    infer_endpoints(db)
+    insert_observations(db, [{**observation(1, None), **bare}])
+    (row,) = infer_endpoints(db)
+    assert (row["media_type"], row["observations"], row["response_schema"]) == (None, 2, None)
+    assert len(list(iter_partials(db))) == 1
+
+
+def test_a_run_that_loses_a_race_merges_on_top_of_the_winner(tmp_path, monkeypatch):
+    """Another run moves the watermark while this one parses: nothing is counted twice."""
+    path = tmp_path / "store.db"
+    db = store(path)
+    insert_observations(db, [observation(1, {"id": n}, second=n) for n in range(3)])
+    read_between = infer_module.iter_observations_between
+    raced = []
+
+    def racing(db_, after, upto):
+        if not raced:
+            raced.append(True)
+            other = store(path)
+            insert_observations(other, [observation(2, {"id": 9})])
+            update_partials(other)
+            other.close()
+        yield from read_between(db_, after, upto)
+
+    monkeypatch.setattr(infer_module, "iter_observations_between", racing)
+    update_partials(db)
+    assert read_watermark(db, WATERMARK)[0] == 4
+    assert [row["observations"] for row in publish_endpoints(db)] == [4]
+
+
+def test_stubs_are_written_from_incrementally_inferred_endpoints(tmp_path):
+    from freshmock.generators.wiremock import write_wiremock
+
+    db = store(tmp_path / "store.db")
+    insert_observations(db, [observation(1, {"id": 1, "name": "ada"})])
+    infer_endpoints(db)
+    insert_observations(db, [observation(2, {"id": 2, "name": None})])
+    infer_endpoints(db)
+    (stub,) = write_wiremock(db, tmp_path / "stubs")
+    mapping = json.loads(stub.path.read_text())
+    assert mapping["response"]["jsonBody"] == {"id": 2, "name": None}
+    schema = mapping["metadata"]["freshmock"]["response_schema"]
+    assert schema["properties"]["name"] == {"type": ["string", "null"]}
+
+
+BODY = st.fixed_dictionaries(
+    {"id": st.integers(0, 10**6)},
+    optional={
+        "name": st.none() | st.text(max_size=6),
+        "at": st.sampled_from(["2026-11-03T10:00:00Z", "2026-11-04", ""]),
+        "tags": st.lists(st.sampled_from(["a", "b", "c"]), max_size=3),
+        "scores": st.dictionaries(st.integers(1, 99).map(str), st.integers(), max_size=3),
+    },
+)
+ROW = st.tuples(st.integers(1, 4), st.sampled_from(["/users/1", "/users/2", "/teams/3"]), BODY)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(rows=st.lists(ROW, min_size=1, max_size=30), data=st.data())
+def test_runs_after_every_batch_equal_one_run_over_everything(rows, data):
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(rows)), max_size=4), label="cuts"))
+    observations = [
+        observation(day, body, path=path, second=index)
+        for index, (day, path, body) in enumerate(rows)
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        batched, once = store(Path(folder) / "batched.db"), store(Path(folder) / "once.db")
+        start = 0
+        for cut in [*cuts, len(rows)]:
+            if cut > start:
+                insert_observations(batched, observations[start:cut])
+                infer_endpoints(batched)
+                start = cut
+        insert_observations(once, observations)
+        infer_endpoints(once)
+        assert list_endpoints(batched) == list_endpoints(once)
+        assert list(iter_partials(batched)) == list(iter_partials(once))
+        batched.close()
+        once.close()

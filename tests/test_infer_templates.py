@@ -1,0 +1,62 @@
+"""Path templates inside inference: learnt across runs, locked once published."""
+
+from __future__ import annotations
+
+import json
+
+from freshmock.generators.infer import infer_endpoints
+from freshmock.generators.paths import PathRules
+from freshmock.proxy.rows import iso_utc
+from freshmock.proxy.store import insert_observations, open_store
+
+SLUGS = ["lamp", "chair", "desk", "sofa", "rug", "shelf", "stool", "bench", "crate", "vase",
+         "clock", "mirror"]
+
+
+def observation(path: str, at: float, body: dict) -> dict:
+    return {
+        "observed_at": iso_utc(at), "service": "shop", "method": "GET", "scheme": "http",
+        "host": "shop", "port": 80, "path": path, "query": "", "request_headers": "[]",
+        "request_media_type": "", "request_body": None, "request_body_size": None,
+        "request_body_truncated": 0, "status": 200, "response_headers": "[]",
+        "response_media_type": "application/json", "response_body": json.dumps(body).encode(),
+        "response_body_size": 10, "response_body_truncated": 0, "duration_ms": 1.0,
+        "error": None,
+    }
+
+
+def templates(db) -> dict[str, int]:
+    return {row["path_template"]: row["observations"] for row in infer_endpoints(db)}
+
+
+def test_earlier_literal_endpoints_fold_into_a_parameter_learnt_later(tmp_path):
+    db = open_store(tmp_path / "s.db", must_exist=False)
+    insert_observations(db, [observation(f"/products/{s}", 1e9 + i, {"slug": s})
+                             for i, s in enumerate(SLUGS[:4])])
+    assert templates(db) == {f"/products/{s}": 1 for s in SLUGS[:4]}
+
+    insert_observations(db, [observation(f"/products/{s}", 1.1e9 + i, {"slug": s})
+                             for i, s in enumerate(SLUGS[4:])])
+    assert templates(db) == {"/products/{product_id}": len(SLUGS)}
+
+
+def test_a_published_template_is_locked_against_splitting(tmp_path):
+    db = open_store(tmp_path / "s.db", must_exist=False)
+    insert_observations(db, [observation(f"/users/{n}", 1e9 + n, {"id": n}) for n in range(5)])
+    assert templates(db) == {"/users/{user_id}": 5}
+    # /users/me now dominates its siblings: on a fresh store it would stay literal...
+    insert_observations(db, [observation("/users/me", 1.1e9 + n, {"id": 0}) for n in range(50)])
+    fresh = open_store(tmp_path / "fresh.db", must_exist=False)
+    insert_observations(fresh, [dict(r, id=None) for r in db["observations"].rows])
+    assert "/users/me" in templates(fresh)
+    # ...but the endpoint already published does not split.
+    assert templates(db) == {"/users/{user_id}": 55}
+
+
+def test_rules_pin_templates(tmp_path):
+    db = open_store(tmp_path / "s.db", must_exist=False)
+    insert_observations(db, [observation("/repos/a/b", 1e9, {"x": 1})])
+    rules = PathRules(pinned=("/repos/{owner}/{repo}",))
+    assert {r["path_template"] for r in infer_endpoints(db, path_rules=rules)} == {
+        "/repos/{owner}/{repo}"
+    }
