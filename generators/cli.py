@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 from enum import Enum
 from pathlib import Path
@@ -48,6 +49,18 @@ DbOption = Annotated[
 ]
 
 
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        envvar="FRESHMOCK_CONFIG",
+        help="freshmock.toml with [paths] rules (merge_threshold, templates, literals).",
+    ),
+]
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 class Target(str, Enum):
     wiremock = "wiremock"
 
@@ -62,6 +75,17 @@ def _open(db: Path):
     try:
         return open_store(db)
     except StoreError as error:
+        fail(str(error))
+
+
+def _path_rules(config: Path | None):
+    from freshmock.generators.paths import PathRules, PathRulesError, load_path_rules
+
+    if config is None:
+        return PathRules()
+    try:
+        return load_path_rules(config)
+    except PathRulesError as error:
         fail(str(error))
 
 
@@ -134,13 +158,72 @@ def record(
 
 
 @app.command()
-def infer(db: DbOption = DEFAULT_DB) -> None:
-    """Group observations into endpoints and infer a JSON Schema for each."""
+def infer(
+    db: DbOption = DEFAULT_DB,
+    since: Annotated[
+        str | None, typer.Option(help="First day of the window to publish (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Last day of the window to publish (YYYY-MM-DD).")
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option(help="Forget what earlier runs folded in and start over.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Fold new observations into per-endpoint schemas and publish them.
+
+    Only observations recorded since the last run are read; the endpoints
+    table is then published for the window (every day observed by default).
+    """
     from freshmock.generators.infer import infer_endpoints
 
+    for day in (since, until):
+        if day is not None and not _DAY.match(day):
+            fail(f"--since/--until take a day as YYYY-MM-DD, not {day!r}")
     store = _open(db)
-    rows = infer_endpoints(store)
-    typer.echo(f"{len(rows)} endpoints from {count_observations(store)} observations in {db}")
+    rows = infer_endpoints(
+        store, since=since, until=until, rebuild=rebuild, path_rules=_path_rules(config)
+    )
+    window = f" for {since or 'the start'} .. {until or 'today'}" if since or until else ""
+    typer.echo(
+        f"{len(rows)} endpoints{window} from {count_observations(store)} observations in {db}"
+    )
+
+
+@app.command()
+def show(
+    endpoint: Annotated[
+        str,
+        typer.Argument(
+            help="'METHOD /template', '/template' (any method) or a concrete path "
+            "such as /users/42."
+        ),
+    ],
+    db: DbOption = DEFAULT_DB,
+    service: Annotated[str | None, typer.Option(help="Only this dependency.")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(help="Show the schema as published from the 7 days up to this day "
+                     "(YYYY-MM-DD) instead of the latest."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document, for scripts.")] = False,
+) -> None:
+    """Print an endpoint's published schema, its sample counts and its version history."""
+    from freshmock.generators.show import find_endpoints, render_text, shown
+
+    if at is not None and not _DAY.match(at):
+        fail(f"--at takes a day as YYYY-MM-DD, not {at!r}")
+    store = _open(db)
+    matches = find_endpoints(store, endpoint, service, at)
+    if not matches:
+        fail(f"no endpoint matches {endpoint!r}" + (f" in {service}" if service else "")
+             + " (see `freshmock endpoints`)")
+    documents = [shown(store, row) for row in matches]
+    if as_json:
+        typer.echo(json.dumps(documents, indent=2, sort_keys=True))
+    else:
+        typer.echo(render_text(documents))
 
 
 @app.command()

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from freshmock.generators.history import record_versions
 from freshmock.generators.paths import PathRules, PathTemplater, is_parameter
 from freshmock.generators.schema import StatsBuilder, dumps, loads, publish_document
 from freshmock.generators.schema.builder import STATS_KEYWORD
@@ -280,6 +281,8 @@ def infer_endpoints(
     update_partials(db, rebuild=rebuild, rules=path_rules)
     rows = publish_endpoints(db, since, until, rules=path_rules)
     replace_endpoints(db, rows)
+    if since is None and until is None:  # history follows the whole record only
+        record_versions(db, rows)
     accepted = {
         (row["service"], row["path_template"])
         for row in rows

@@ -448,3 +448,50 @@ def lock_path_templates(db: sqlite_utils.Database, templates: Iterable[tuple[str
             f"insert or ignore into {PATH_LOCKS} (service, template, accepted_at) values (?, ?, ?)",
             [(service, template, at) for service, template in templates],
         )
+
+
+# --- Schema history: one row per endpoint and distinct published schema -------
+#
+# ``infer`` appends a version when an endpoint's published schema changes
+# (ignoring how many samples it rests on) and otherwise extends the latest
+# version's last_seen and counts, so "what did this endpoint look like last
+# Tuesday" is a lookup.
+
+SCHEMA_VERSIONS = "schema_versions"
+SCHEMA_VERSION_COLUMNS = {
+    **{name: ENDPOINT_COLUMNS[name] for name in ENDPOINT_KEY},
+    "version": int,
+    "shape_hash": str,  # sha256 of the schemas with sample counts removed
+    "request_schema": str,
+    "response_schema": str,
+    "first_seen": str,
+    "last_seen": str,
+    "observations": int,  # observed while this version was the published one
+    "total_observations": int,  # the endpoint's count when this row was last updated
+}
+
+
+def ensure_history_table(db: sqlite_utils.Database) -> None:
+    if not db[SCHEMA_VERSIONS].exists():
+        db[SCHEMA_VERSIONS].create(SCHEMA_VERSION_COLUMNS, pk=(*ENDPOINT_KEY, "version"))
+
+
+def latest_schema_versions(db: sqlite_utils.Database) -> dict[tuple, dict]:
+    ensure_history_table(db)
+    latest: dict[tuple, dict] = {}
+    for row in db[SCHEMA_VERSIONS].rows_where(order_by="version"):
+        latest[tuple(row[column] for column in ENDPOINT_KEY)] = row
+    return latest
+
+
+def save_schema_versions(db: sqlite_utils.Database, rows: list[dict]) -> None:
+    """Insert or replace version rows (new versions, and extended latest ones)."""
+    ensure_history_table(db)
+    with db.conn:
+        db[SCHEMA_VERSIONS].upsert_all(rows, pk=(*ENDPOINT_KEY, "version")) if rows else None
+
+
+def schema_versions(db: sqlite_utils.Database, key: tuple) -> list[dict]:
+    ensure_history_table(db)
+    where = " and ".join(f"{column} is ?" for column in ENDPOINT_KEY)
+    return list(db[SCHEMA_VERSIONS].rows_where(where, list(key), order_by="version"))

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import json
+from store_kit import observation
 
 from freshmock.generators.infer import infer_endpoints
 from freshmock.generators.paths import PathRules
-from freshmock.proxy.rows import iso_utc
 from freshmock.proxy.store import insert_observations, open_store
 
 SLUGS = ["lamp", "chair", "desk", "sofa", "rug", "shelf", "stool", "bench", "crate", "vase",
          "clock", "mirror"]
-
-
-def observation(path: str, at: float, body: dict) -> dict:
-    return {
-        "observed_at": iso_utc(at), "service": "shop", "method": "GET", "scheme": "http",
-        "host": "shop", "port": 80, "path": path, "query": "", "request_headers": "[]",
-        "request_media_type": "", "request_body": None, "request_body_size": None,
-        "request_body_truncated": 0, "status": 200, "response_headers": "[]",
-        "response_media_type": "application/json", "response_body": json.dumps(body).encode(),
-        "response_body_size": 10, "response_body_truncated": 0, "duration_ms": 1.0,
-        "error": None,
-    }
 
 
 def templates(db) -> dict[str, int]:

@@ -120,3 +120,42 @@ def test_a_locked_template_never_splits_or_renames():
 def test_a_locked_literal_template_is_absorbed_by_a_new_parameter():
     templater = learn([f"/teams/{name}" for name in FIRST_NAMES], locked=["/teams/alice"])
     assert templater.template("/teams/alice") == "/teams/{team_id}"
+
+
+def test_rules_come_from_the_paths_table_of_freshmock_toml(tmp_path):
+    from freshmock.generators.paths import load_path_rules
+
+    config = tmp_path / "freshmock.toml"
+    config.write_text(
+        '[paths]\nmerge_threshold = 4\ntemplates = ["/repos/{owner}/{repo}"]\nliterals = ["me"]\n'
+    )
+    rules = load_path_rules(config)
+    assert rules == PathRules(4, ("/repos/{owner}/{repo}",), frozenset({"me"}))
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("[paths]\nmerge_treshold = 4\n", "unknown keys: merge_treshold"),
+        ("[paths]\nmerge_threshold = 1\n", "merge_threshold must be an integer >= 2"),
+        ('[paths]\ntemplates = "/a/{b}"\n', "templates must be a list of strings"),
+        ('[paths]\ntemplates = ["a/{b}"]\n', "must start with '/'"),
+        ("[paths\n", "freshmock.toml"),
+    ],
+)
+def test_a_bad_rules_file_is_one_line_naming_file_and_key(tmp_path, text, complaint):
+    import subprocess
+
+    from conftest import freshmock_command
+
+    from freshmock.proxy.store import open_store
+
+    open_store(tmp_path / "s.db", must_exist=False).close()
+    config = tmp_path / "freshmock.toml"
+    config.write_text(text)
+    result = subprocess.run(
+        freshmock_command("infer", "--db", str(tmp_path / "s.db"), "--config", str(config)),
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert complaint in result.stderr and str(config) in result.stderr
