@@ -115,7 +115,7 @@ def _object(stats: dict) -> dict:
         return schema
     if not properties:
         return schema
-    if all(map(_is_id_key, properties)):
+    if all(map(is_id_key, properties)):
         schema["additionalProperties"] = publish(merge(*properties.values()))
         return schema
     names = sorted(properties)
@@ -130,7 +130,7 @@ def _object(stats: dict) -> dict:
     return schema
 
 
-def _is_id_key(key: str) -> bool:
+def is_id_key(key: str) -> bool:
     """Keys that name an entity rather than a field: integers, uuids, long hex."""
     return bool(
         _INTEGER_KEY.fullmatch(key)
