@@ -245,13 +245,13 @@ def update_partials(
     )
 
 
-def publish_endpoints(
+def merge_window(
     db: sqlite_utils.Database,
     since: str | None = None,
     until: str | None = None,
     rules: PathRules | None = None,
-) -> list[dict]:
-    """Endpoint rows for the days in ``[since, until]`` (``YYYY-MM-DD``, inclusive).
+) -> dict[tuple, _Partial]:
+    """Every endpoint's statistics over the days in ``[since, until]`` (inclusive).
 
     A partial is filed under the template its path had when it was folded in;
     templates learnt since (a position that has now merged into a parameter)
@@ -263,6 +263,17 @@ def publish_endpoints(
         key = [stored[column] for column in ENDPOINT_KEY]
         key[2] = templaters.get(stored["service"]).template(stored["path_template"])
         merged.setdefault(tuple(key), _Partial()).add_stored(stored)
+    return merged
+
+
+def publish_endpoints(
+    db: sqlite_utils.Database,
+    since: str | None = None,
+    until: str | None = None,
+    rules: PathRules | None = None,
+) -> list[dict]:
+    """Endpoint rows for the days in ``[since, until]`` (``YYYY-MM-DD``, inclusive)."""
+    merged = merge_window(db, since, until, rules)
     return [merged[key].endpoint_row(key) for key in sorted(merged)]
 
 

@@ -487,8 +487,19 @@ def latest_schema_versions(db: sqlite_utils.Database) -> dict[tuple, dict]:
 def save_schema_versions(db: sqlite_utils.Database, rows: list[dict]) -> None:
     """Insert or replace version rows (new versions, and extended latest ones)."""
     ensure_history_table(db)
-    with db.conn:
-        db[SCHEMA_VERSIONS].upsert_all(rows, pk=(*ENDPOINT_KEY, "version")) if rows else None
+    key = (*ENDPOINT_KEY, "version")
+    columns = list(SCHEMA_VERSION_COLUMNS)
+    with db.conn:  # delete + insert: NULL key parts (no media type) must still match
+        db.conn.executemany(
+            f"delete from {SCHEMA_VERSIONS} where "
+            + " and ".join(f"{column} is ?" for column in key),
+            [[row[column] for column in key] for row in rows],
+        )
+        db.conn.executemany(
+            f"insert into {SCHEMA_VERSIONS} ({', '.join(columns)}) "
+            f"values ({', '.join('?' for _ in columns)})",
+            [[row[column] for column in columns] for row in rows],
+        )
 
 
 def schema_versions(db: sqlite_utils.Database, key: tuple) -> list[dict]:
