@@ -66,9 +66,9 @@ class Target(str, Enum):
 
 
 
-def fail(message: str) -> None:
+def fail(message: str, code: int = 1) -> None:
     typer.echo(f"freshmock: error: {message}", err=True)
-    raise typer.Exit(1)
+    raise typer.Exit(code)
 
 
 def _open(db: Path):
@@ -226,6 +226,91 @@ def show(
         typer.echo(render_text(documents))
 
 
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class FailOn(str, Enum):
+    breaking = "breaking"
+    risky = "risky"
+    any = "any"
+    never = "never"
+
+
+_DURATION = re.compile(r"^(\d+)([dw])$")
+
+
+def _days(text: str, option: str) -> int:
+    match = _DURATION.match(text.strip())
+    if not match or int(match[1]) == 0:
+        fail(f"{option} takes a number of days or weeks such as 7d or 4w, not {text!r}", code=2)
+    return int(match[1]) * (7 if match[2] == "w" else 1)
+
+
+@app.command()
+def diff(
+    since: Annotated[
+        str, typer.Option(help="Current window: the last N days (7d) or weeks (2w) observed.")
+    ] = "7d",
+    baseline_window: Annotated[
+        str, typer.Option(help="Baseline: this many days before the current window.")
+    ] = "28d",
+    db: DbOption = DEFAULT_DB,
+    report_format: Annotated[
+        ReportFormat, typer.Option("--format", help="text for people, json for tools, "
+                                   "markdown for a pull request body.")
+    ] = ReportFormat.text,
+    fail_on: Annotated[
+        FailOn, typer.Option(help="Exit 1 when a change at or above this class is found.")
+    ] = FailOn.breaking,
+    service: Annotated[str | None, typer.Option(help="Only this dependency.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Report how each dependency's observed behaviour drifted: breaking, risky, additive.
+
+    Compares the current window (the last --since days up to the newest
+    observation) with the --baseline-window before it. Exit codes: 0 nothing
+    at or above --fail-on, 1 drift at or above it, 2 usage errors.
+    """
+    from datetime import date, timedelta
+
+    from freshmock.generators.diff import compare_windows
+    from freshmock.generators.drift_report import (
+        Windows,
+        exceeds,
+        render_json,
+        render_markdown,
+        render_text,
+    )
+    from freshmock.generators.infer import merge_window, update_partials
+    from freshmock.proxy.store import last_observed_day
+
+    current_days, baseline_days = _days(since, "--since"), _days(baseline_window, "--baseline-window")
+    try:
+        store = open_store(db)
+    except StoreError as error:
+        fail(str(error), code=2)
+    rules = _path_rules(config)
+    update_partials(store, rules=rules)
+    newest = last_observed_day(store)
+    if newest is None:
+        fail(f"no completed observations in {db}", code=2)
+    end = date.fromisoformat(newest)
+    current = (end - timedelta(days=current_days - 1), end)
+    baseline = (current[0] - timedelta(days=baseline_days), current[0] - timedelta(days=1))
+    windows = Windows(tuple(d.isoformat() for d in baseline), tuple(d.isoformat() for d in current))
+    drifts = compare_windows(
+        merge_window(store, *windows.baseline, rules=rules),
+        merge_window(store, *windows.current, rules=rules),
+        service=service,
+    )
+    render = {"text": render_text, "json": render_json, "markdown": render_markdown}
+    typer.echo(render[report_format.value](drifts, windows), nl=False)
+    raise typer.Exit(1 if exceeds(drifts, fail_on.value) else 0)
+
+
 @app.command()
 def merge(
     out: Annotated[Path, typer.Argument(help="Store to merge into (created if missing).")],
@@ -327,6 +412,42 @@ def demo(
                + ", ".join(str(d / "mappings") for d in service_dirs))
     if service_dirs:
         typer.echo(f"serve them with: wiremock --root-dir {service_dirs[0]}")
+
+
+@app.command()
+def stats(
+    db: DbOption = DEFAULT_DB,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, for scripts.")] = False,
+) -> None:
+    """What each recording run saw, kept, sampled out, dropped and lost, and why."""
+    from freshmock.proxy.store import read_counters
+
+    runs = read_counters(_open(db))
+    if as_json:
+        typer.echo(json.dumps(runs, indent=2))
+        return
+    if not runs:
+        typer.echo(f"no recording runs in {db} yet", err=True)
+        return
+    totals: dict[str, int] = {}
+    for run in runs:
+        typer.echo(
+            f"run {run['run_id'][:8]}  {run['service'] or '-'}  "
+            f"{run['started_at']} .. {run['updated_at']}"
+        )
+        typer.echo(
+            f"  seen {run['seen']}  recorded {run['recorded']} "
+            f"({run['sampled_out']} without bodies: over budget)  dropped {run['dropped']}  "
+            f"lost {run['lost']}  redacted {run['redacted']}  errors {run['errors']}"
+        )
+        kinds = {k.removeprefix("errors."): v for k, v in run["detail"].items()
+                 if k.startswith("errors.") and v}
+        if kinds:
+            typer.echo("  errors: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+        for key in ("seen", "recorded", "sampled_out", "dropped", "lost", "redacted", "errors"):
+            totals[key] = totals.get(key, 0) + (run[key] or 0)
+    if len(runs) > 1:
+        typer.echo(f"{len(runs)} runs: " + "  ".join(f"{k} {v}" for k, v in totals.items()))
 
 
 def main() -> None:

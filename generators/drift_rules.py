@@ -42,6 +42,13 @@ ENUM_MIN_VALUES = 50
 # all matched it.
 FORMAT_MIN_VALUES = 30
 
+# An endpoint (method + template) or a status "no longer seen" needs at least
+# this many baseline observations of it, and the dependency must have at least
+# CURRENT_MIN_SERVICE_OBSERVATIONS in the current window: a sidecar that saw
+# nothing this week is an outage of the sidecar, not of the endpoint.
+ENDPOINT_MIN_OBSERVATIONS = 20
+CURRENT_MIN_SERVICE_OBSERVATIONS = 50
+
 
 @dataclass(frozen=True)
 class DriftThresholds:
@@ -54,3 +61,5 @@ class DriftThresholds:
     enum_max_distinct: int = ENUM_MAX_DISTINCT
     enum_min_values: int = ENUM_MIN_VALUES
     format_min_values: int = FORMAT_MIN_VALUES
+    endpoint_min_observations: int = ENDPOINT_MIN_OBSERVATIONS
+    current_min_service_observations: int = CURRENT_MIN_SERVICE_OBSERVATIONS

@@ -506,3 +506,11 @@ def schema_versions(db: sqlite_utils.Database, key: tuple) -> list[dict]:
     ensure_history_table(db)
     where = " and ".join(f"{column} is ?" for column in ENDPOINT_KEY)
     return list(db[SCHEMA_VERSIONS].rows_where(where, list(key), order_by="version"))
+
+
+def last_observed_day(db: sqlite_utils.Database) -> str | None:
+    """The UTC day (YYYY-MM-DD) of the newest completed observation, if any."""
+    row = db.execute(
+        f"select max(observed_at) from {OBSERVATIONS} where status is not null"
+    ).fetchone()
+    return row[0][:10] if row and row[0] else None

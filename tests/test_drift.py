@@ -1,0 +1,126 @@
+"""Drift end to end: a dependency at v1 then v2, served for real and recorded through
+the proxy; the report names exactly the changes planted in v2 (tests/drift_service.py).
+
+Golden files: ``FRESHMOCK_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_drift.py``
+rewrites tests/golden/drift.* from the current output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import freshmock_command
+from drift_service import DriftService, traffic
+
+from freshmock.generators.demo.run import drive
+from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
+
+GOLDEN = Path(__file__).parent / "golden"
+PLANTED = {
+    ("breaking", "property-removed", "GET /orders/{order_id}", 200, "$.note"),
+    ("breaking", "type-widened", "GET /orders/{order_id}", 200, "$.total"),
+    ("breaking", "became-nullable", "GET /orders/{order_id}", 200, "$.customer.email"),
+    ("breaking", "type-changed", "GET /users/{user_id}", 200, "$.nickname"),
+    ("breaking", "became-optional", "GET /users/{user_id}", 200, "$.name"),
+    ("breaking", "status-gone", "GET /reports/{report_id}", 200, None),
+    ("breaking", "media-type-changed", "GET /exports/{export_id}", 200, None),
+    ("breaking", "endpoint-gone", "GET /legacy", None, None),
+    ("breaking", "new-client-error", "POST /orders", 422, None),
+    ("risky", "enum-value-added", "GET /orders/{order_id}", 200, "$.status"),
+    ("risky", "format-dropped", "GET /orders/{order_id}", 200, "$.created_at"),
+    ("risky", "items-type-widened", "GET /orders/{order_id}", 200, "$.items[]"),
+    ("additive", "property-added", "GET /orders/{order_id}", 200, "$.tracking_url"),
+    ("additive", "status-added", "GET /reports/{report_id}", 204, None),
+    ("additive", "endpoint-added", "GET /invoices/{invoice_id}", None, None),
+}
+
+
+def record(db: Path, version: int, day: str) -> None:
+    """Record one version's traffic through the real proxy, then date it ``day``."""
+    before = 0
+    if db.exists():
+        with sqlite3.connect(db) as connection:
+            before = connection.execute("select max(id) from observations").fetchone()[0] or 0
+    with DriftService(version) as service:
+        config = SidecarConfig(str(db), upstream=service.url, listen_port=0, service="orders-api")
+        with SidecarThread(config) as sidecar:
+            drive(sidecar.port, traffic(version))
+    # Windows are days apart; traffic recorded seconds apart is moved to its day
+    # (deterministically, so the golden reports are stable).
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "update observations set observed_at = ? || printf('%06d', id) || 'Z' where id > ?",
+            [f"{day}T12:00:00.", before],
+        )
+
+
+@pytest.fixture(scope="module")
+def drifted_store(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("drift") / "store.db"
+    record(db, 1, "2026-10-05")
+    record(db, 2, "2026-11-02")
+    return db
+
+
+def diff(db: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(freshmock_command("diff", "--db", str(db), *args),
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_report_names_exactly_the_planted_changes(drifted_store):
+    result = diff(drifted_store, "--format", "json")
+    assert result.returncode == 1, result.stderr  # breaking changes fail the default gate
+    report = json.loads(result.stdout)
+    found = {
+        (c["severity"], c["kind"], f"{e['method']} {e['path_template']}", e["status"], c["path"])
+        for e in report["endpoints"] for c in e["changes"]
+    }
+    assert found - PLANTED == set(), "reported but not planted"
+    assert PLANTED - found == set(), "planted but not reported"
+    assert report["summary"] == {"breaking": 9, "risky": 3, "additive": 3}
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("breaking", 1), ("risky", 1), ("any", 1),
+                                               ("never", 0)])
+def test_exit_codes_follow_fail_on(drifted_store, fail_on, code):
+    assert diff(drifted_store, "--fail-on", fail_on).returncode == code
+
+
+def test_no_drift_when_the_dependency_did_not_change(tmp_path):
+    db = tmp_path / "same.db"
+    record(db, 1, "2026-10-05")
+    record(db, 1, "2026-11-02")
+    result = diff(db, "--fail-on", "any")
+    assert result.returncode == 0, result.stdout
+    assert "0 breaking, 0 risky, 0 additive" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["--since", "a week"], ["--baseline-window", "0d"],
+                                  ["--format", "yaml"]])
+def test_usage_errors_exit_2(drifted_store, args):
+    result = diff(drifted_store, *args)
+    assert result.returncode == 2
+
+
+def test_a_missing_store_is_a_usage_error(tmp_path):
+    result = diff(tmp_path / "none.db")
+    assert result.returncode == 2 and "no store at" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_golden_reports(drifted_store, fmt):
+    output = diff(drifted_store, "--format", fmt, "--fail-on", "never").stdout
+    golden = GOLDEN / f"drift.{ {'text': 'txt', 'json': 'json', 'markdown': 'md'}[fmt] }"
+    if os.environ.get("FRESHMOCK_UPDATE_GOLDEN"):
+        golden.write_text(output)
+    assert output == golden.read_text()
+
+
+def test_markdown_puts_breaking_changes_first(drifted_store):
+    text = diff(drifted_store, "--format", "markdown").stdout
+    assert text.index("### Breaking") < text.index("### Risky") < text.index("### Additive")
