@@ -311,6 +311,45 @@ def diff(
     raise typer.Exit(1 if exceeds(drifts, fail_on.value) else 0)
 
 
+_AGE = re.compile(r"^(\d+)([hdw])$")
+
+
+@app.command()
+def check(
+    folder: Annotated[Path, typer.Argument(help="Folder of generated stubs (searched recursively).")],
+    max_age: Annotated[
+        str, typer.Option(help="Budget for a stub's latest observation: e.g. 36h, 7d, 2w.")
+    ] = "7d",
+) -> None:
+    """Fail when any stub's dependency was last observed longer ago than --max-age.
+
+    The gate a consumer's CI runs before trusting its mocks: exit 0 when
+    every stub is fresh, 1 naming each stale stub and its age, 2 for usage
+    errors (no stubs found, a bad --max-age).
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from freshmock.generators.check import describe_age, stub_ages
+
+    match = _AGE.match(max_age.strip())
+    if not match:
+        fail(f"--max-age takes hours, days or weeks such as 36h, 7d or 2w, not {max_age!r}",
+             code=2)
+    unit = {"h": 1, "d": 24, "w": 24 * 7}[match[2]]
+    budget = timedelta(hours=int(match[1]) * unit)
+    if not folder.is_dir():
+        fail(f"{folder} is not a folder of stubs", code=2)
+    ages = stub_ages(folder, datetime.now(UTC))
+    if not ages:
+        fail(f"no freshmock stubs under {folder}", code=2)
+    stale = [a for a in ages if a.age > budget]
+    for item in stale:
+        typer.echo(f"stale: {item.path}  {item.endpoint}  last observed "
+                   f"{describe_age(item.age)} ago (budget {max_age})")
+    typer.echo(f"{len(ages) - len(stale)} of {len(ages)} stubs observed within {max_age}")
+    raise typer.Exit(1 if stale else 0)
+
+
 @app.command()
 def merge(
     out: Annotated[Path, typer.Argument(help="Store to merge into (created if missing).")],

@@ -22,7 +22,7 @@ import sqlite_utils
 
 from freshmock.generators.infer import has_body, json_body
 from freshmock.generators.templating import environment
-from freshmock.proxy.redaction import REDACTED
+from freshmock.proxy.redaction import is_redacted
 from freshmock.proxy.store import get_observation, list_endpoints
 
 TEMPLATE_PRIORITY = 5
@@ -77,7 +77,7 @@ def _variant_matchers(exemplar: dict) -> tuple[dict, list]:
     query = {
         name: {"equalTo": value}
         for name, value in parse_qsl(exemplar["query"], keep_blank_values=True)
-        if value != REDACTED
+        if not is_redacted(value)
     }
     body_patterns = []
     request = json_body(

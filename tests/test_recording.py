@@ -49,10 +49,14 @@ def test_credentials_are_redacted_before_they_reach_disk(recording_proxy, db_pat
 
     (row,) = open_store(db_path)["observations"].rows
     headers = {name: value for name, value in json.loads(row["request_headers"])}
-    for name in secrets:
-        assert headers[name] == "<redacted>"
+    assert {name: headers[name] for name in secrets} == {
+        "Authorization": "<redacted:bearer>",
+        "Cookie": "session=<redacted>",  # cookie names stay: they are shape, not secret
+        "Proxy-Authorization": "<redacted:basic>",
+        "X-Api-Key": "<redacted>",
+    }
     response_headers = dict(json.loads(row["response_headers"]))
-    assert response_headers["Set-Cookie"] == "<redacted>"
+    assert response_headers["Set-Cookie"] == "demo_session=<redacted>; HttpOnly"
     assert row["query"] == "access_token=<redacted>"
 
     on_disk = b"".join(
