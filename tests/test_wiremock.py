@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -59,6 +61,7 @@ def wiremock(mappings_root):
         [str(WIREMOCK), "--port", str(port), "--bind-address", "127.0.0.1",
          "--root-dir", str(mappings_root), "--disable-banner"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,  # the npm wrapper starts java: stop the whole group
     )
     try:
         deadline = time.monotonic() + 90
@@ -75,11 +78,11 @@ def wiremock(mappings_root):
             time.sleep(0.25)
         yield port
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         if process.stdout:
             process.stdout.close()
