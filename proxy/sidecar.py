@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import sys
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,6 +47,9 @@ class SidecarConfig:
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
     service: str = ""
+    # Recorder options without their ``freshmock_`` prefix, e.g. {"max_body": 65536}
+    # (see proxy/recorder.py OPTIONS).
+    recorder_options: Mapping[str, object] = field(default_factory=dict)
 
 
 def parse_upstream(url: str) -> tuple[str, str, int]:
@@ -139,6 +144,7 @@ class Sidecar:
             connection_strategy="lazy",
             freshmock_db=self.config.db_path,
             freshmock_service=self.config.service,
+            **{f"freshmock_{name}": value for name, value in self.config.recorder_options.items()},
         )
         return master
 
@@ -149,11 +155,17 @@ class Sidecar:
         except StoreError as error:
             raise SidecarError(str(error)) from None
         watch = _StartupWatch(self, started)
+        # The lean master has no terminal log: recording failures (logged once
+        # per kind, by name only) would otherwise reach nobody.
+        warnings = logging.StreamHandler(sys.stderr)
+        warnings.setLevel(logging.WARNING)
+        logging.getLogger("freshmock").addHandler(warnings)
         try:
             self.master = self._build_master(watch)
             await self.master.run()
         finally:
             logging.getLogger("mitmproxy").removeHandler(watch)
+            logging.getLogger("freshmock").removeHandler(warnings)
         if self.startup_error is not None:
             raise SidecarError(self.startup_error)
 

@@ -64,6 +64,10 @@ ENDPOINT_COLUMNS = {
     "request_schema": str,  # JSON Schema text, or null when no JSON body was seen
     "response_schema": str,
     "exemplar_id": int,  # observations.id of the response the stubs replay
+    # The mergeable statistics behind the schemas (JSON, opaque here): stubs embed
+    # them so a later diff can use committed stubs as its baseline.
+    "request_stats": str,
+    "response_stats": str,
 }
 ENDPOINT_KEY = ("service", "method", "path_template", "status", "media_type")
 
@@ -101,7 +105,7 @@ def open_store(path: str | os.PathLike, must_exist: bool = True) -> sqlite_utils
         db.execute("PRAGMA busy_timeout = 10000")
         if db.journal_mode != "wal":
             db.enable_wal()
-        ensure_tables(db)
+        ensure_capture_tables(db)  # tables, and columns added since the store was made
     except sqlite3.DatabaseError as error:
         raise StoreError(f"{path} is not a usable SQLite store: {error}") from None
     return db
@@ -139,7 +143,7 @@ def replace_endpoints(db: sqlite_utils.Database, rows: Iterable[dict]) -> None:
     """Swap the derived endpoint table in one transaction."""
     with db.conn:
         db[ENDPOINTS].delete_where()
-        db[ENDPOINTS].insert_all(rows)
+        db[ENDPOINTS].insert_all(rows, alter=True)  # stores from before a column was added
 
 
 def list_endpoints(db: sqlite_utils.Database, service: str | None = None) -> list[dict]:

@@ -1,0 +1,95 @@
+"""Sampling: per-endpoint hourly budgets that always keep a body of a new shape."""
+
+from __future__ import annotations
+
+import json
+
+from freshmock.proxy.sampling import Sampler, body_shape, endpoint_key, json_paths, shape_digest
+
+from capture_kit import Upstream, counters_detail, http_exchange, recording, rows
+
+HOUR = 3600.0
+
+
+def test_endpoint_keys_collapse_ids_but_not_words():
+    key = endpoint_key("svc", "GET", "/users/42/orders/0b7a1f9e-2c4d-4e5f-8a9b-1c2d3e4f5a6b?x=1")
+    assert key == "svc GET /users/{n}/orders/{uuid}"
+    assert endpoint_key("svc", "GET", "/users/me") == "svc GET /users/me"
+    assert endpoint_key("svc", "GET", "/blobs/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b") == (
+        "svc GET /blobs/{hex}"
+    )
+    assert endpoint_key("svc", "POST", "/users/42") != endpoint_key("svc", "GET", "/users/42")
+
+
+def test_json_paths_are_key_paths_with_types_arrays_merged_and_id_keys_collapsed():
+    document = {"id": 1, "tags": ["a", "b"], "by_id": {"17": {"n": 1.5}, "18": {"n": 2.5}},
+                "owner": None}
+    assert json_paths(document) == {
+        "$:object", "$.id:integer", "$.tags:array", "$.tags[]:string", "$.owner:null",
+        "$.by_id:object", "$.by_id.{n}:object", "$.by_id.{n}.n:number",
+    }
+
+
+def test_shapes_ignore_values_but_see_new_fields_and_types():
+    def shape(document):
+        return body_shape("application/json", json.dumps(document).encode(), False)
+
+    assert shape({"id": 1, "name": "a"}) == shape({"name": "zzz", "id": 99})
+    assert shape({"id": 1}) != shape({"id": 1, "name": "a"})
+    assert shape({"id": 1}) != shape({"id": "1"})
+
+
+def test_the_budget_caps_bodies_per_endpoint_per_hour():
+    sampler = Sampler(budget=3)
+    same = shape_digest("same")
+    kept = [sampler.keep("svc GET /a", same, 10 * HOUR + n) for n in range(10)]
+    assert kept == [True] * 3 + [False] * 7
+    assert sampler.keep("svc GET /b", same, 10 * HOUR)  # another endpoint, its own budget
+    assert sampler.keep("svc GET /a", same, 11 * HOUR)  # the next hour, a fresh budget
+
+
+def test_a_new_shape_is_always_kept_even_over_budget():
+    sampler = Sampler(budget=1)
+    assert sampler.keep("e", shape_digest(1), 0)
+    assert not sampler.keep("e", shape_digest(1), 1)
+    assert sampler.keep("e", shape_digest(2), 2)
+    assert not sampler.keep("e", shape_digest(2), 3)
+
+
+def test_a_zero_budget_keeps_everything():
+    sampler = Sampler(budget=0)
+    assert all(sampler.keep("e", shape_digest(1), n) for n in range(100))
+
+
+def test_sampler_memory_is_bounded():
+    sampler = Sampler(budget=1, max_endpoints=50, max_shapes=20)
+    for n in range(1000):
+        sampler.keep(f"e{n % 200}", shape_digest(n), 0)
+    assert len(sampler._endpoints) == 50
+    assert all(len(state.shapes) <= 20 for state in sampler._endpoints.values())
+
+
+def test_over_budget_observations_keep_their_metadata_but_not_their_bodies(tmp_path):
+    db = tmp_path / "store.db"
+    with Upstream() as upstream, recording(db, upstream.url, body_budget=2) as proxy:
+        for n in range(6):
+            assert http_exchange(proxy.port, "GET", f"/items/{n}")[0] == 200
+        assert http_exchange(proxy.port, "GET", "/items/7?variant=wide")[0] == 200  # new shape
+        assert http_exchange(proxy.port, "GET", "/items/8")[0] == 200
+        assert http_exchange(proxy.port, "GET", "/gzip")[0] == 200  # another endpoint
+    found = rows(
+        db, "select path, sampled_out, response_body is not null, response_body_size, "
+        "response_body_sha256 is not null, status, duration_ms is not null from observations "
+        "order by id"
+    )
+    assert [(path, sampled_out, has_body) for path, sampled_out, has_body, *_ in found] == [
+        ("/items/0", 0, 1), ("/items/1", 0, 1),
+        ("/items/2", 1, 0), ("/items/3", 1, 0), ("/items/4", 1, 0), ("/items/5", 1, 0),
+        ("/items/7", 0, 1),
+        ("/items/8", 1, 0),
+        ("/gzip", 0, 1),
+    ]
+    assert all(size > 0 and hashed and status == 200 and timed
+               for _, _, _, size, hashed, status, timed in found)
+    detail = counters_detail(db)
+    assert (detail["seen"], detail["recorded"], detail["sampled_out"]) == (9, 9, 5)
