@@ -54,7 +54,7 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         envvar="FRESHMOCK_CONFIG",
-        help="freshmock.toml with [paths] rules (merge_threshold, templates, literals).",
+        help="freshmock.toml: [redaction] rules for record, [paths] rules for infer and diff.",
     ),
 ]
 
@@ -117,10 +117,21 @@ def record(
     check_upstream: Annotated[
         bool, typer.Option(help="Refuse to start when the upstream does not accept connections.")
     ] = True,
+    config: ConfigOption = None,
 ) -> None:
     """Run the recording proxy until Ctrl-C or SIGTERM (then drain to the store)."""
+    from freshmock.proxy.redaction import RedactionConfigError, load_rules
+
     _ensure_parent(db)
-    config = SidecarConfig(str(db), upstream, listen_host, listen_port, service)
+    options = {}
+    if config is not None:
+        try:
+            load_rules(config)  # fail here, in one line, rather than inside mitmproxy
+        except RedactionConfigError as error:
+            fail(str(error))
+        options["config"] = str(config)
+    config = SidecarConfig(str(db), upstream, listen_host, listen_port, service,
+                           recorder_options=options)
     try:
         mode = mode_for(config)
         if upstream is not None and check_upstream:
@@ -266,13 +277,19 @@ def diff(
         FailOn, typer.Option(help="Exit 1 when a change at or above this class is found.")
     ] = FailOn.breaking,
     service: Annotated[str | None, typer.Option(help="Only this dependency.")] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(help="Folder of committed freshmock stubs to use as the baseline "
+                     "instead of --baseline-window."),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Report how each dependency's observed behaviour drifted: breaking, risky, additive.
 
     Compares the current window (the last --since days up to the newest
-    observation) with the --baseline-window before it. Exit codes: 0 nothing
-    at or above --fail-on, 1 drift at or above it, 2 usage errors.
+    observation) with the --baseline-window before it, or with what the stubs
+    in --against say. Exit codes: 0 nothing at or above --fail-on, 1 drift at
+    or above it, 2 usage errors.
     """
     from datetime import date, timedelta
 
@@ -299,12 +316,25 @@ def diff(
         fail(f"no completed observations in {db}", code=2)
     end = date.fromisoformat(newest)
     current = (end - timedelta(days=current_days - 1), end)
-    baseline = (current[0] - timedelta(days=baseline_days), current[0] - timedelta(days=1))
-    windows = Windows(tuple(d.isoformat() for d in baseline), tuple(d.isoformat() for d in current))
+    current_days_text = tuple(d.isoformat() for d in current)
+    if against is not None:
+        from freshmock.generators.stub_baseline import (
+            StubBaselineError,
+            baseline_days,
+            read_stub_baseline,
+        )
+
+        try:
+            baseline_data = read_stub_baseline(against)
+        except StubBaselineError as error:
+            fail(str(error), code=2)
+        windows = Windows(baseline_days(baseline_data), current_days_text)
+    else:
+        baseline = (current[0] - timedelta(days=baseline_days), current[0] - timedelta(days=1))
+        windows = Windows(tuple(d.isoformat() for d in baseline), current_days_text)
+        baseline_data = merge_window(store, *windows.baseline, rules=rules)
     drifts = compare_windows(
-        merge_window(store, *windows.baseline, rules=rules),
-        merge_window(store, *windows.current, rules=rules),
-        service=service,
+        baseline_data, merge_window(store, *windows.current, rules=rules), service=service
     )
     render = {"text": render_text, "json": render_json, "markdown": render_markdown}
     typer.echo(render[report_format.value](drifts, windows), nl=False)

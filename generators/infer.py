@@ -168,6 +168,8 @@ class _Partial:
             "request_schema": _schema_text(self.request),
             "response_schema": _schema_text(self.response),
             "exemplar_id": self.exemplar[2],
+            "request_stats": dumps(self.request.node) if len(self.request) else None,
+            "response_stats": dumps(self.response.node) if len(self.response) else None,
         }
 
 

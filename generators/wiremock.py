@@ -118,6 +118,9 @@ def render_mapping(env, endpoint: dict, exemplar: dict, dominant: bool) -> str:
         "exemplar_truncated": bool(exemplar["response_body_truncated"]),
         "request_schema": json.loads(endpoint["request_schema"] or "null"),
         "response_schema": json.loads(endpoint["response_schema"] or "null"),
+        # what `freshmock diff --against` compares current traffic with
+        "request_stats": json.loads(endpoint.get("request_stats") or "null"),
+        "response_stats": json.loads(endpoint.get("response_stats") or "null"),
     }
     return env.get_template("wiremock_mapping.json.j2").render(
         method=endpoint["method"],

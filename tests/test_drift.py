@@ -124,3 +124,29 @@ def test_golden_reports(drifted_store, fmt):
 def test_markdown_puts_breaking_changes_first(drifted_store):
     text = diff(drifted_store, "--format", "markdown").stdout
     assert text.index("### Breaking") < text.index("### Risky") < text.index("### Additive")
+
+
+def test_committed_stubs_serve_as_the_baseline(tmp_path):
+    """--against DIR: the stubs generated at v1 are what the consumer's mocks believe."""
+    db = tmp_path / "store.db"
+    record(db, 1, "2026-10-05")
+    stubs = tmp_path / "stubs"
+    generated = subprocess.run(
+        freshmock_command("generate", "--db", str(db), "--out", str(stubs)),
+        capture_output=True, text=True, timeout=120)
+    assert generated.returncode == 0, generated.stderr
+    record(db, 2, "2026-11-02")
+    result = diff(db, "--against", str(stubs), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    found = {
+        (c["severity"], c["kind"], f"{e['method']} {e['path_template']}", e["status"], c["path"])
+        for e in report["endpoints"] for c in e["changes"]
+    }
+    assert found == PLANTED
+    assert report["windows"]["baseline"] == {"first_day": "2026-10-05", "last_day": "2026-10-05"}
+
+
+def test_against_a_folder_without_stubs_is_a_usage_error(drifted_store, tmp_path):
+    result = diff(drifted_store, "--against", str(tmp_path))
+    assert result.returncode == 2 and "no freshmock stubs" in result.stderr
