@@ -97,7 +97,8 @@ def _ensure_parent(db: Path) -> None:
 def _listener_failure(message: str, host: str, port: int) -> str:
     # mitmproxy's message suggests its own --mode syntax, which means nothing here.
     if "address already in use" in message.lower():
-        return f"cannot listen on {host}:{port}: address already in use (choose another --listen-port)"
+        return (f"cannot listen on {host}:{port}: address already in use "
+                "(choose another --listen-port)")
     return message.splitlines()[0] if message else "the recording proxy failed to start"
 
 
@@ -218,7 +219,9 @@ def show(
         typer.Option(help="Show the schema as published from the 7 days up to this day "
                      "(YYYY-MM-DD) instead of the latest."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON document, for scripts.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON document, for scripts.")
+    ] = False,
 ) -> None:
     """Print an endpoint's published schema, its sample counts and its version history."""
     from freshmock.generators.show import find_endpoints, render_text, shown
@@ -304,7 +307,8 @@ def diff(
     from freshmock.generators.infer import merge_window, update_partials
     from freshmock.proxy.store import last_observed_day
 
-    current_days, baseline_days = _days(since, "--since"), _days(baseline_window, "--baseline-window")
+    current_days = _days(since, "--since")
+    baseline_days = _days(baseline_window, "--baseline-window")
     try:
         store = open_store(db)
     except StoreError as error:
@@ -346,7 +350,9 @@ _AGE = re.compile(r"^(\d+)([hdw])$")
 
 @app.command()
 def check(
-    folder: Annotated[Path, typer.Argument(help="Folder of generated stubs (searched recursively).")],
+    folder: Annotated[
+        Path, typer.Argument(help="Folder of generated stubs (searched recursively).")
+    ],
     max_age: Annotated[
         str, typer.Option(help="Budget for a stub's latest observation: e.g. 36h, 7d, 2w.")
     ] = "7d",

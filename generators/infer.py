@@ -30,8 +30,8 @@ from freshmock.proxy.store import (
     clear_partials,
     ensure_path_tables,
     iter_observations_between,
-    iter_paths_between,
     iter_partials,
+    iter_paths_between,
     last_observation_id,
     lock_path_templates,
     read_partial,
@@ -223,7 +223,9 @@ def update_partials(
             partials.setdefault((*key, row["observed_at"][:10]), _Partial()).add(row)
             folded += 1
 
-        def commit(watermark=watermark, fresh=fresh, partials=partials, upto=upto) -> bool:
+        def commit(
+            watermark=watermark, fresh=fresh, partials=partials, upto=upto, shapes=shapes
+        ) -> bool:
             if read_watermark(db, WATERMARK) != watermark:
                 return False
             if fresh:

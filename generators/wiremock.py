@@ -15,7 +15,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-
 from urllib.parse import parse_qsl
 
 import sqlite_utils
@@ -168,7 +167,8 @@ def write_wiremock(
         for endpoint in endpoints:
             name = mapping_name(endpoint, name_counts[mapping_name(endpoint, False)] > 1)
             exemplar = get_observation(db, endpoint["exemplar_id"])
-            is_dominant = dominant[(endpoint["method"], endpoint["path_template"])] == endpoint["status"]
+            route = (endpoint["method"], endpoint["path_template"])
+            is_dominant = dominant[route] == endpoint["status"]
             text = render_mapping(env, endpoint, exemplar, is_dominant)
             target = mappings / name
             with open(target, "w", encoding="utf-8", newline="\n") as handle:

@@ -56,13 +56,17 @@ def parse_upstream(url: str) -> tuple[str, str, int]:
     """``http://host:port`` → (scheme, host, port), or a one-line SidecarError."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SidecarError(f"--upstream must look like http://HOST:PORT or https://HOST, not {url!r}")
+        raise SidecarError(
+            f"--upstream must look like http://HOST:PORT or https://HOST, not {url!r}"
+        )
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise SidecarError(f"--upstream has an invalid port: {url!r}") from None
     if parts.path not in ("", "/"):
-        raise SidecarError(f"--upstream takes no path (got {parts.path!r}): reverse mode maps / to /")
+        raise SidecarError(
+            f"--upstream takes no path (got {parts.path!r}): reverse mode maps / to /"
+        )
     return parts.scheme, parts.hostname, port
 
 
@@ -182,7 +186,9 @@ class Sidecar:
                 master.should_exit.set()
 
         def schedule() -> None:
-            asyncio_utils.create_task(close_listeners_then_exit(), name="freshmock stop", keep_ref=True)
+            asyncio_utils.create_task(
+                close_listeners_then_exit(), name="freshmock stop", keep_ref=True
+            )
 
         master.event_loop.call_soon_threadsafe(schedule)
 

@@ -416,7 +416,9 @@ PATH_LOCKS = "path_locks"
 
 def ensure_path_tables(db: sqlite_utils.Database) -> None:
     if not db[PATH_SHAPES].exists():
-        db[PATH_SHAPES].create({"service": str, "shape": str, "count": int}, pk=("service", "shape"))
+        db[PATH_SHAPES].create(
+            {"service": str, "shape": str, "count": int}, pk=("service", "shape")
+        )
     if not db[PATH_LOCKS].exists():
         db[PATH_LOCKS].create(
             {"service": str, "template": str, "accepted_at": str}, pk=("service", "template")

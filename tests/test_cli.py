@@ -7,6 +7,7 @@ import socket
 import subprocess
 
 import pytest
+
 from conftest import free_port, freshmock_command
 
 

@@ -14,11 +14,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import freshmock_command
-from drift_service import DriftService, traffic
 
 from freshmock.generators.demo.run import drive
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
+
+from conftest import freshmock_command
+from drift_service import DriftService, traffic
 
 GOLDEN = Path(__file__).parent / "golden"
 PLANTED = {

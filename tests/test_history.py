@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import UTC, datetime
-
-from conftest import freshmock_command
-from store_kit import observation
+from datetime import datetime
 
 from freshmock.generators.infer import infer_endpoints
 from freshmock.proxy.store import insert_observations, open_store, schema_versions
+
+from conftest import freshmock_command
+from store_kit import observation
 
 
 def at(day: str, seconds: int = 0) -> float:

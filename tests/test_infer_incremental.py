@@ -6,10 +6,9 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import pytest
 
 from freshmock.generators import infer as infer_module
 from freshmock.generators.infer import (
@@ -19,8 +18,8 @@ from freshmock.generators.infer import (
     publish_endpoints,
     update_partials,
 )
-from freshmock.generators.schema import loads
 from freshmock.generators.schema import dumps as dumps_stats
+from freshmock.generators.schema import loads
 from freshmock.proxy.store import (
     ENDPOINT_COLUMNS,
     OBSERVATION_COLUMNS,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from store_kit import observation
-
 from freshmock.generators.infer import infer_endpoints
 from freshmock.generators.paths import PathRules
 from freshmock.proxy.store import insert_observations, open_store
+
+from store_kit import observation
 
 SLUGS = ["lamp", "chair", "desk", "sofa", "rug", "shelf", "stool", "bench", "crate", "vase",
          "clock", "mirror"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from conftest import freshmock_command
 
 from freshmock.generators.demo.run import drive
 from freshmock.generators.demo.service import DemoService, demo_requests
@@ -19,6 +18,8 @@ from freshmock.proxy.store import (
     list_endpoints,
     open_store,
 )
+
+from conftest import freshmock_command
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,9 @@ def inferred(path) -> list[dict]:
     return rows
 
 
-def test_inference_on_a_merged_store_equals_one_store_with_all_traffic(two_sidecar_stores, tmp_path):
+def test_inference_on_a_merged_store_equals_one_store_with_all_traffic(
+    two_sidecar_stores, tmp_path
+):
     a, b = two_sidecar_stores
     merged = tmp_path / "merged.db"
     merge_stores(merged, [a])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from freshmock.generators.paths import PathRules, PathTemplater, path_template
+
 from path_corpus import TEMPLATES, canonical, corpus
 
 
@@ -146,9 +148,9 @@ def test_rules_come_from_the_paths_table_of_freshmock_toml(tmp_path):
 def test_a_bad_rules_file_is_one_line_naming_file_and_key(tmp_path, text, complaint):
     import subprocess
 
-    from conftest import freshmock_command
-
     from freshmock.proxy.store import open_store
+
+    from conftest import freshmock_command
 
     open_store(tmp_path / "s.db", must_exist=False).close()
     config = tmp_path / "freshmock.toml"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 
-from conftest import freshmock_command
-
 from freshmock.generators.demo.run import drive
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 from freshmock.proxy.store import open_store
+
+from conftest import freshmock_command
 
 CONFIG = """
 [redaction]

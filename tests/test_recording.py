@@ -21,7 +21,8 @@ def test_every_request_through_the_proxy_lands_in_sqlite(recording_proxy, db_pat
         "order by id"
     ))
     assert [(r[0], r[1], r[2]) for r in rows] == [
-        (method, path, status) for (method, path, _, _), status in zip(traffic, statuses)
+        (method, path, status)
+        for (method, path, _, _), status in zip(traffic, statuses, strict=True)
     ]
     assert all(r[3] == "application/json" for r in rows)
     user = json.loads(next(r[4] for r in rows if r[1] == "/users/3"))
@@ -81,9 +82,9 @@ def test_the_proxy_does_not_alter_what_the_client_receives(recording_proxy, demo
 
 
 def test_failed_upstream_connections_are_recorded_as_errors(db_path):
-    from conftest import free_port
-
     from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
+
+    from conftest import free_port
 
     dead = f"http://127.0.0.1:{free_port()}"
     with SidecarThread(SidecarConfig(str(db_path), upstream=dead, listen_port=0)) as sidecar:

@@ -10,6 +10,9 @@ import pickle
 from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from freshmock.generators.demo.service import ORDERS, USERS
 from freshmock.proxy.redaction import (
     REDACTED,
@@ -25,8 +28,6 @@ from freshmock.proxy.redaction import (
     redact_query,
 )
 from freshmock.proxy.secret_patterns import looks_secret_name, luhn_ok, normalise_name
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 JWT = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0"

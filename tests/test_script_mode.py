@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import REPO, free_port
-
 from freshmock.proxy.store import open_store
+
+from conftest import REPO, free_port
 
 
 def test_mitmdump_with_the_recorder_script_records_into_sqlite(demo_service, tmp_path):

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
+
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 
 

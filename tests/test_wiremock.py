@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, free_port
 
 from freshmock.generators.demo.run import drive
 from freshmock.generators.demo.service import DemoService, demo_requests
@@ -20,6 +19,8 @@ from freshmock.generators.wiremock import write_wiremock
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 from freshmock.proxy.store import iter_observations, list_endpoints, open_store
 
+from conftest import REPO, free_port
+
 WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
 
 
@@ -27,7 +28,9 @@ WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
 def recorded_store(tmp_path_factory) -> Path:
     db_path = tmp_path_factory.mktemp("store") / "store.db"
     with DemoService() as service:
-        config = SidecarConfig(str(db_path), upstream=service.url, listen_port=0, service="demo-shop")
+        config = SidecarConfig(
+            str(db_path), upstream=service.url, listen_port=0, service="demo-shop"
+        )
         with SidecarThread(config) as sidecar:
             drive(sidecar.port, demo_requests())
     db = open_store(db_path)
@@ -152,7 +155,9 @@ def test_regenerating_from_an_unchanged_store_is_byte_identical(recorded_store, 
         assert text.endswith(b"}\n") and b"\r\n" not in text
 
 
-def test_mappings_of_vanished_endpoints_are_removed_but_foreign_files_kept(recorded_store, tmp_path):
+def test_mappings_of_vanished_endpoints_are_removed_but_foreign_files_kept(
+    recorded_store, tmp_path
+):
     db = open_store(recorded_store)
     write_wiremock(db, tmp_path)
     mappings = tmp_path / "demo-shop" / "mappings"
