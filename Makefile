@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 WIREMOCK_VERSION := 3.13.2
 WIREMOCK := .peers/node_modules/.bin/wiremock
 
-.PHONY: install peers demo test test-slow lint clean
+.PHONY: install peers demo test test-slow lint clean bench bench-inference
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "freshmock needs Python 3.12+ (mitmproxy 12); $(PYTHON) is " + sys.version.split()[0])'
@@ -35,6 +35,16 @@ test: install peers
 
 test-slow: install peers
 	$(BIN)/pytest -m slow
+
+# Capture benchmark (nginx + wrk, installed with apt-get if missing); refreshes
+# docs/performance.md. BENCH_ARGS="--quick" for a short run, "--soak 600" adds the soak.
+bench: install
+	$(BIN)/python bench/capture.py $(BENCH_ARGS)
+
+# Inference benchmark (genson loop vs freshmock statistics, incremental infer,
+# memory); refreshes its section of docs/performance.md.
+bench-inference: install
+	$(BIN)/python bench/inference.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check proxy generators tests
