@@ -14,6 +14,7 @@ import logging
 import socket
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,16 @@ class _StartupWatch(logging.Handler):
             self.started.set()
 
 
+DRAIN_SECONDS = 5.0
+
+
+def _quiet_cancellation(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """Connections still open at shutdown are cancelled; that is not an error to print."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
+
+
 class Sidecar:
     def __init__(self, config: SidecarConfig) -> None:
         self.config = config
@@ -158,6 +169,7 @@ class Sidecar:
             check_store_file(Path(self.config.db_path), must_exist=False)
         except StoreError as error:
             raise SidecarError(str(error)) from None
+        asyncio.get_running_loop().set_exception_handler(_quiet_cancellation)
         watch = _StartupWatch(self, started)
         # The lean master has no terminal log: recording failures (logged once
         # per kind, by name only) would otherwise reach nobody.
@@ -181,7 +193,13 @@ class Sidecar:
 
         async def close_listeners_then_exit() -> None:
             try:
-                await master.addons.get("proxyserver").servers.update([])
+                proxyserver = master.addons.get("proxyserver")
+                await proxyserver.servers.update([])
+                # Let connections already closing finish, so their flows are
+                # recorded and nothing is cancelled mid-way; then stop anyway.
+                deadline = time.monotonic() + DRAIN_SECONDS
+                while proxyserver.connections and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
             finally:
                 master.should_exit.set()
 

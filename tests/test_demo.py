@@ -18,6 +18,7 @@ def test_demo_records_infers_and_writes_wiremock_stubs(tmp_path):
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
     assert "36 of 36 requests recorded" in result.stdout
     assert "8 endpoints inferred" in result.stdout
     assert str(out / "demo-shop" / "mappings") in result.stdout
