@@ -63,6 +63,8 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 class Target(str, Enum):
     wiremock = "wiremock"
+    openapi = "openapi"
+    jsonschema = "jsonschema"
 
 
 
@@ -444,16 +446,29 @@ def generate(
     ] = None,
 ) -> None:
     """Infer from the latest observations, then write stubs for TARGET."""
+    from jinja2 import TemplateError
+
     from freshmock.generators.infer import infer_endpoints
+    from freshmock.generators.openapi import write_openapi
+    from freshmock.generators.schema_files import write_schema_files
     from freshmock.generators.wiremock import write_wiremock
 
+    writers = {
+        Target.wiremock: (write_wiremock, "WireMock mappings"),
+        Target.openapi: (write_openapi, "OpenAPI 3.1 documents"),
+        Target.jsonschema: (write_schema_files, "JSON Schema files"),
+    }
     store = _open(db)
     infer_endpoints(store)
     out_dir = out or Path("stubs") / target.value
-    stubs = write_wiremock(store, out_dir, service=service, templates_dir=templates)
-    if not stubs:
+    write, what = writers[target]
+    try:
+        written = write(store, out_dir, service=service, templates_dir=templates)
+    except TemplateError as error:  # a user's override template: name it, no traceback
+        fail(f"template error: {type(error).__name__}: {error}")
+    if not written:
         fail(f"no completed observations{' for ' + service if service else ''} in {db}")
-    typer.echo(f"wrote {len(stubs)} WireMock mappings under {out_dir}")
+    typer.echo(f"wrote {len(written)} {what} under {out_dir}")
 
 
 @app.command()

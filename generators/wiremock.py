@@ -3,8 +3,11 @@
 Layout: ``OUT/<service>/mappings/<method>-<template>-<status>.json``, so each
 service folder is a WireMock ``--root-dir`` of its own. For one method and
 template, the most observed status answers every path (``urlPathTemplate``);
-any other status answers only the exact path it was observed on, at a higher
-priority, so a recorded 404 for ``/users/999`` does not shadow the 200s.
+any other status answers only the exact request it was observed on (path,
+query parameters, body), at a higher priority, so a recorded 404 for
+``/users/999`` or a 422 for one invalid POST does not shadow the successes.
+A variant that nothing distinguishes from the main mapping is still written,
+at a lower priority, as a record of what the dependency answered.
 """
 
 from __future__ import annotations

@@ -1,0 +1,166 @@
+"""Write one OpenAPI 3.1 document per dependency, from what was observed.
+
+Templated paths with typed parameters, request and response schemas (the
+published JSON Schema 2020-12, which OpenAPI 3.1 uses as is), the real
+redacted exemplar as each media type's example, and ``x-freshmock-*``
+extensions saying when each operation was last observed and on how many
+samples it rests. Output: ``OUT/<service>.openapi.json``, deterministic bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from freshmock.generators.infer import has_body, json_body
+from freshmock.generators.paths import is_parameter
+from freshmock.generators.templating import environment
+from freshmock.generators.wiremock import slug
+from freshmock.proxy.store import get_observation, list_endpoints
+
+_INTEGER = re.compile(r"^-?\d+$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
+                301: "Moved Permanently", 302: "Found", 304: "Not Modified",
+                400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+                409: "Conflict", 410: "Gone", 422: "Unprocessable Content",
+                429: "Too Many Requests", 500: "Internal Server Error",
+                502: "Bad Gateway", 503: "Service Unavailable"}
+
+
+@dataclass(frozen=True)
+class WrittenDocument:
+    service: str
+    path: Path
+    document: dict
+
+
+def _schema(text: str | None) -> dict | None:
+    if not text:
+        return None
+    schema = json.loads(text)
+    schema.pop("$schema", None)  # the document's jsonSchemaDialect says it once
+    return schema
+
+
+def _parameter_schema(values: list[str]) -> dict:
+    if values and all(_INTEGER.match(v) for v in values):
+        return {"type": "integer"}
+    if values and all(_UUID.match(v) for v in values):
+        return {"type": "string", "format": "uuid"}
+    return {"type": "string"}
+
+
+def _parameters(template: str, exemplar_paths: list[str]) -> list[dict]:
+    names = template.split("/")
+    parameters = []
+    for index, segment in enumerate(names):
+        if not is_parameter(segment):
+            continue
+        values = [p.split("/")[index] for p in exemplar_paths if len(p.split("/")) == len(names)]
+        parameters.append({"name": segment[1:-1], "in": "path", "required": True,
+                           "schema": _parameter_schema(values)})
+    return parameters
+
+
+def _example(media_type: str, data: bytes | None, truncated: bool):
+    parsed = json_body(media_type, data, truncated)
+    if has_body(parsed):
+        return parsed
+    if data and not truncated:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+def _content(media_type: str, schema: dict | None, example) -> dict:
+    entry: dict = {"schema": schema if schema is not None else {}}
+    if example is not None:
+        entry["example"] = example
+    return {media_type or "application/octet-stream": entry}
+
+
+def build_document(db: sqlite_utils.Database, service: str, endpoints: list[dict]) -> dict:
+    operations: dict[tuple, list[dict]] = defaultdict(list)
+    for endpoint in endpoints:
+        operations[(endpoint["path_template"], endpoint["method"].lower())].append(endpoint)
+    paths: dict = {}
+    for (template, method), variants in sorted(operations.items()):
+        exemplars = {e["status"]: get_observation(db, e["exemplar_id"]) for e in variants}
+        responses, request_body = {}, None
+        for endpoint in sorted(variants, key=lambda e: (e["status"], e["media_type"] or "")):
+            exemplar = exemplars[endpoint["status"]]
+            response = responses.setdefault(str(endpoint["status"]), {
+                "description": _STATUS_TEXT.get(endpoint["status"], "Observed response"),
+                "x-freshmock-last-observed": endpoint["last_seen"],
+                "x-freshmock-observations": 0,
+            })
+            response["x-freshmock-observations"] += endpoint["observations"]
+            response["x-freshmock-last-observed"] = max(response["x-freshmock-last-observed"],
+                                                        endpoint["last_seen"])
+            example = _example(exemplar["response_media_type"], exemplar["response_body"],
+                               exemplar["response_body_truncated"])
+            if endpoint["media_type"] or example is not None:
+                response.setdefault("content", {}).update(
+                    _content(endpoint["media_type"], _schema(endpoint["response_schema"]),
+                             example))
+            request_schema = _schema(endpoint["request_schema"])
+            if request_schema is not None and request_body is None and 200 <= endpoint[
+                    "status"] < 300:
+                request_body = {"content": _content(
+                    exemplar["request_media_type"], request_schema,
+                    _example(exemplar["request_media_type"], exemplar["request_body"],
+                             exemplar["request_body_truncated"]))}
+        operation = {
+            "operationId": slug(f"{method} {template}").replace("-", "_"),
+            "responses": responses,
+            "x-freshmock-last-observed": max(e["last_seen"] for e in variants),
+            "x-freshmock-observations": sum(e["observations"] for e in variants),
+        }
+        parameters = _parameters(template, sorted(e["path"] for e in exemplars.values()))
+        if parameters:
+            operation["parameters"] = parameters
+        if request_body is not None:
+            operation["requestBody"] = request_body
+        paths.setdefault(template, {})[method] = operation
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": service,
+            "version": "observed",
+            "description": f"What {service} was observed to do, recorded by freshmock.",
+            "x-freshmock-last-observed": max(e["last_seen"] for e in endpoints),
+            "x-freshmock-observations": sum(e["observations"] for e in endpoints),
+        },
+        "paths": paths,
+    }
+
+
+def write_openapi(
+    db: sqlite_utils.Database,
+    out_dir: Path,
+    service: str | None = None,
+    templates_dir: Path | None = None,
+) -> list[WrittenDocument]:
+    env = environment(templates_dir)
+    by_service: dict[str, list[dict]] = defaultdict(list)
+    for endpoint in list_endpoints(db, service):
+        by_service[endpoint["service"]].append(endpoint)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for service_name, endpoints in sorted(by_service.items()):
+        document = build_document(db, service_name, endpoints)
+        target = out_dir / f"{slug(service_name)}.openapi.json"
+        text = env.get_template("openapi.json.j2").render(document=document)
+        with open(target, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        written.append(WrittenDocument(service_name, target, document))
+    return written

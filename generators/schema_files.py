@@ -1,0 +1,75 @@
+"""Write one JSON Schema file per endpoint and status, for contract assertions in any language.
+
+``OUT/<service>/<method>-<template>-<status>.schema.json`` holds the published
+response schema; when JSON request bodies were seen, ``...-request.schema.json``
+holds theirs. Each carries ``x-freshmock`` (endpoint, last observed, samples).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from freshmock.generators.templating import environment
+from freshmock.generators.wiremock import mapping_name, slug
+from freshmock.proxy.store import list_endpoints
+
+
+@dataclass(frozen=True)
+class WrittenSchema:
+    service: str
+    path: Path
+    endpoint: dict
+
+
+def _document(endpoint: dict, column: str) -> dict | None:
+    if not endpoint[column]:
+        return None
+    schema = json.loads(endpoint[column])
+    schema["x-freshmock"] = {
+        "service": endpoint["service"],
+        "endpoint": f"{endpoint['method']} {endpoint['path_template']}",
+        "status": endpoint["status"],
+        "media_type": endpoint["media_type"],
+        "part": column.removesuffix("_schema"),
+        "first_observed": endpoint["first_seen"],
+        "last_observed": endpoint["last_seen"],
+        "observations": endpoint["observations"],
+    }
+    return schema
+
+
+def write_schema_files(
+    db: sqlite_utils.Database,
+    out_dir: Path,
+    service: str | None = None,
+    templates_dir: Path | None = None,
+) -> list[WrittenSchema]:
+    env = environment(templates_dir)
+    by_service: dict[str, list[dict]] = defaultdict(list)
+    for endpoint in list_endpoints(db, service):
+        by_service[endpoint["service"]].append(endpoint)
+    written: list[WrittenSchema] = []
+    for service_name, endpoints in sorted(by_service.items()):
+        folder = out_dir / slug(service_name)
+        folder.mkdir(parents=True, exist_ok=True)
+        names = defaultdict(int)
+        for endpoint in endpoints:
+            names[mapping_name(endpoint, False)] += 1
+        for endpoint in endpoints:
+            base = mapping_name(endpoint, names[mapping_name(endpoint, False)] > 1)
+            base = base.removesuffix(".json")
+            for column, suffix in (("response_schema", ""), ("request_schema", "-request")):
+                document = _document(endpoint, column)
+                if document is None:
+                    continue
+                target = folder / f"{base}{suffix}.schema.json"
+                text = env.get_template("schema.json.j2").render(document=document)
+                with open(target, "w", encoding="utf-8", newline="\n") as handle:
+                    handle.write(text)
+                written.append(WrittenSchema(service_name, target, endpoint))
+    return written

@@ -1,0 +1,47 @@
+"""--target jsonschema: one schema file per endpoint and status, valid and true to traffic."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import jsonschema
+
+from freshmock.generators.infer import has_body, json_body
+from freshmock.generators.paths import template_matches
+from freshmock.proxy.store import iter_observations, open_store
+
+from conftest import freshmock_command
+
+
+def test_one_valid_schema_per_endpoint_and_status_that_every_body_satisfies(tmp_path):
+    db, out = tmp_path / "s.db", tmp_path / "schemas"
+    for command in (["demo", "--db", str(db), "--out", str(tmp_path / "wm")],
+                    ["generate", "--target", "jsonschema", "--db", str(db), "--out", str(out)]):
+        result = subprocess.run(freshmock_command(*command), capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0, result.stderr
+    folder = out / "demo-shop"
+    names = sorted(p.name for p in folder.glob("*.schema.json"))
+    assert "get-users-user_id-200.schema.json" in names
+    assert "post-users-201-request.schema.json" in names
+    assert len([n for n in names if not n.endswith("-request.schema.json")]) == 8
+
+    schemas = {}
+    for path in folder.glob("*.schema.json"):
+        schema = json.loads(path.read_text())
+        jsonschema.Draft202012Validator.check_schema(schema)
+        meta = schema["x-freshmock"]
+        schemas[(meta["endpoint"], meta["status"], meta["part"])] = schema
+    checked = 0
+    for row in iter_observations(open_store(db)):
+        body = json_body(row["response_media_type"], row["response_body"])
+        if not has_body(body):
+            continue
+        for (endpoint, status, part), schema in schemas.items():
+            method, template = endpoint.split(" ", 1)
+            if (part == "response" and status == row["status"] and method == row["method"]
+                    and template_matches(template, row["path"])):
+                jsonschema.Draft202012Validator(schema).validate(body)
+                checked += 1
+    assert checked == 36
