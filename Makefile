@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 WIREMOCK_VERSION := 3.13.2
 WIREMOCK := .peers/node_modules/.bin/wiremock
+PRISM_VERSION := 5.16.0
+PRISM := .peers/node_modules/.bin/prism
 
 .PHONY: install peers demo test test-slow lint clean bench bench-inference
 
@@ -25,7 +27,10 @@ install: $(INSTALLED)
 $(WIREMOCK):
 	npm install --prefix .peers --no-save --no-package-lock --no-audit --no-fund --loglevel=error wiremock@$(WIREMOCK_VERSION)
 
-peers: $(WIREMOCK)
+$(PRISM): $(WIREMOCK)
+	SCARF_ANALYTICS=false npm install --prefix .peers --no-save --no-package-lock --no-audit --no-fund --loglevel=error --ignore-scripts wiremock@$(WIREMOCK_VERSION) @stoplight/prism-cli@$(PRISM_VERSION)
+
+peers: $(WIREMOCK) $(PRISM)
 
 demo: install
 	$(BIN)/freshmock demo

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
+import signal
 import subprocess
+import time
 
 import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from conftest import freshmock_command
+from conftest import REPO, free_port, freshmock_command
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +78,75 @@ def test_regeneration_is_byte_identical(document, tmp_path):
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / path.name).read_bytes() == path.read_bytes()
+
+
+PRISM = REPO / ".peers" / "node_modules" / ".bin" / "prism"
+SAMPLE_VALUES = {"integer": "3", "uuid": "3fa85f64-5717-4562-b3fc-2c963f66afa6"}
+
+
+def _get(port: int, method: str, path: str, body=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        connection.request(method, path, body=None if body is None else json.dumps(body),
+                           headers=headers)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def prism(document):
+    path, _ = document
+    assert PRISM.exists(), f"{PRISM} is missing: `make peers` installs Prism from npm"
+    port = free_port()
+    process = subprocess.Popen(
+        [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "SCARF_ANALYTICS": "false"},
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                _get(port, "GET", "/health")
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = process.stdout.read().decode(errors="replace")
+                    pytest.fail(f"Prism did not start:\n{output[-2000:]}")
+                time.sleep(0.25)
+        yield port
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        process.stdout.close()
+
+
+def test_prism_serves_every_operation_with_its_observed_example(prism, document):
+    _, doc = document
+    served = 0
+    for template, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            path = template
+            for parameter in operation.get("parameters", []):
+                schema = parameter["schema"]
+                value = SAMPLE_VALUES.get(schema.get("format") or schema["type"], "x")
+                path = path.replace("{" + parameter["name"] + "}", value)
+            success = min(s for s in operation["responses"] if s.startswith("2"))
+            content = operation["responses"][success].get("content", {})
+            request = operation.get("requestBody", {}).get("content", {})
+            body = next(iter(request.values()))["example"] if request else None
+            status, headers, payload = _get(prism, method.upper(), path, body)
+            assert status == int(success), (method, path, payload[:300])
+            assert "sl-violations" not in {k.lower() for k in headers}, (method, path, headers)
+            example = next(iter(content.values())).get("example") if content else None
+            if example is not None:
+                assert json.loads(payload) == example
+            served += 1
+    assert served == 6
