@@ -15,7 +15,6 @@ from pathlib import Path
 import sqlite_utils
 
 DEFAULT_DB = Path("recordings") / "freshmock.db"
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 OBSERVATIONS = "observations"
 ENDPOINTS = "endpoints"
@@ -89,10 +88,22 @@ def check_store_file(path: Path, must_exist: bool) -> None:
         if not path.parent.exists():
             raise StoreError(f"cannot create {path}: folder {path.parent} does not exist")
         return
-    with open(path, "rb") as handle:
-        header = handle.read(len(SQLITE_HEADER))
-    if header and header != SQLITE_HEADER:
-        raise StoreError(f"{path} is not an SQLite database")
+    # Ask SQLite rather than open() the file: closing any other descriptor of a
+    # database file drops every POSIX lock this process holds on it, and a
+    # connection that silently lost its locks can corrupt the store (sqlite.org,
+    # "How To Corrupt An SQLite Database File", 2.2). SQLite's own VFS shares
+    # descriptors per file and defers such closes.
+    probe = None
+    try:
+        probe = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=10)
+        probe.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as error:
+        if "not a database" in str(error):
+            raise StoreError(f"{path} is not an SQLite database") from None
+        raise StoreError(f"{path} is not a usable SQLite store: {error}") from None
+    finally:
+        if probe is not None:
+            probe.close()
 
 
 def open_store(path: str | os.PathLike, must_exist: bool = True) -> sqlite_utils.Database:

@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def record(db: Path, version: int, day: str) -> None:
     """Record one version's traffic through the real proxy, then date it ``day``."""
     before = 0
     if db.exists():
-        with sqlite3.connect(db) as connection:
+        with closing(sqlite3.connect(db)) as connection:
             before = connection.execute("select max(id) from observations").fetchone()[0] or 0
     with DriftService(version) as service:
         config = SidecarConfig(str(db), upstream=service.url, listen_port=0, service="orders-api")
@@ -53,7 +54,7 @@ def record(db: Path, version: int, day: str) -> None:
             drive(sidecar.port, traffic(version))
     # Windows are days apart; traffic recorded seconds apart is moved to its day
     # (deterministically, so the golden reports are stable).
-    with sqlite3.connect(db) as connection:
+    with closing(sqlite3.connect(db)) as connection, connection:
         connection.execute(
             "update observations set observed_at = ? || printf('%06d', id) || 'Z' where id > ?",
             [f"{day}T12:00:00.", before],
