@@ -97,6 +97,11 @@ def check_store_file(path: Path, must_exist: bool) -> None:
     try:
         probe = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=10)
         probe.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError:
+        # Unreadable right now (no permission for the -shm a WAL store needs,
+        # locked): not a verdict on the file. Readers fail when they open it;
+        # a recorder starts anyway and counts what it cannot write.
+        pass
     except sqlite3.DatabaseError as error:
         if "not a database" in str(error):
             raise StoreError(f"{path} is not an SQLite database") from None
