@@ -444,14 +444,26 @@ def generate(
     templates: Annotated[
         Path | None, typer.Option(help="Folder of templates that override the built-in ones.")
     ] = None,
+    window: Annotated[
+        str, typer.Option(help="Stub what was observed in the last N days (28d) or weeks (4w) "
+                          "up to the newest observation, or 'all' for the whole record.")
+    ] = "28d",
 ) -> None:
-    """Infer from the latest observations, then write stubs for TARGET."""
+    """Infer from the latest observations, then write stubs for TARGET.
+
+    Stubs describe the dependency as recently observed: an endpoint or field
+    not seen within --window is left out. Each stub replays a real recorded
+    exemplar, the same one as last time while it still fits the schema.
+    """
+    from datetime import date, timedelta
+
     from jinja2 import TemplateError
 
-    from freshmock.generators.infer import infer_endpoints
+    from freshmock.generators.infer import infer_endpoints, update_partials
     from freshmock.generators.openapi import write_openapi
     from freshmock.generators.schema_files import write_schema_files
     from freshmock.generators.wiremock import write_wiremock
+    from freshmock.proxy.store import last_observed_day
 
     writers = {
         Target.wiremock: (write_wiremock, "WireMock mappings"),
@@ -459,7 +471,14 @@ def generate(
         Target.jsonschema: (write_schema_files, "JSON Schema files"),
     }
     store = _open(db)
-    infer_endpoints(store)
+    since = None
+    if window != "all":
+        days = _days(window, "--window")
+        update_partials(store)
+        newest = last_observed_day(store)
+        if newest is not None:
+            since = (date.fromisoformat(newest) - timedelta(days=days - 1)).isoformat()
+    infer_endpoints(store, since=since)
     out_dir = out or Path("stubs") / target.value
     write, what = writers[target]
     try:

@@ -17,7 +17,16 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from freshmock.generators.exemplar_choice import (
+    add_candidate,
+    best_candidate,
+    candidate,
+    merge_candidates,
+    prune,
+    still_fits,
+)
 from freshmock.generators.history import record_versions
+from freshmock.generators.json_bodies import has_body, json_body
 from freshmock.generators.paths import PathRules, PathTemplater, is_parameter
 from freshmock.generators.schema import StatsBuilder, dumps, loads, publish_document
 from freshmock.generators.schema.builder import STATS_KEYWORD
@@ -33,6 +42,7 @@ from freshmock.proxy.store import (
     iter_partials,
     iter_paths_between,
     last_observation_id,
+    list_endpoints,
     lock_path_templates,
     read_partial,
     read_path_locks,
@@ -46,36 +56,8 @@ from freshmock.proxy.store import (
 
 WATERMARK = "infer_endpoints"
 # Stored partials are merged only with partials of the same format.
-PARTIALS_VERSION = f"stats-v{STATE_VERSION}"
+PARTIALS_VERSION = f"stats-v{STATE_VERSION}-candidates-v1"
 _UPDATE_ATTEMPTS = 3
-
-_NO_BODY = object()
-
-
-def is_json_media_type(media_type: str) -> bool:
-    return media_type == "application/json" or media_type.endswith("+json")
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
-def json_body(media_type: str, data: bytes | None, truncated: bool = False):
-    """The parsed body, or ``_NO_BODY`` when it is absent, cut short or not JSON.
-
-    ``NaN`` and ``Infinity``, which Python's parser accepts, are not JSON.
-    """
-    if not data or truncated or not media_type or not is_json_media_type(media_type):
-        return _NO_BODY
-    try:
-        return json.loads(data, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError):
-        return _NO_BODY
-
-
-def has_body(value) -> bool:
-    return value is not _NO_BODY
-
 
 class _Templaters(dict):
     """One ``PathTemplater`` per service, trained on every path shape stored."""
@@ -111,8 +93,9 @@ class _Partial:
     observations: int = 0
     first_seen: str = ""
     last_seen: str = ""
-    # The exemplar is the newest observation whose bodies were kept (not
-    # sampled out), the latest recorded among equals: the max of this rank.
+    # Exemplar candidates by response shape (see exemplar_choice); failing
+    # any, the newest observation whose bodies were kept: the max of this rank.
+    candidates: dict[str, list] = field(default_factory=dict)
     exemplar: tuple[int, str, int] = (-1, "", 0)
     request: StatsBuilder = field(default_factory=StatsBuilder)
     response: StatsBuilder = field(default_factory=StatsBuilder)
@@ -130,6 +113,9 @@ class _Partial:
         )
         if has_body(response):
             self.response.add_object(response)
+        found = candidate(row, response)
+        if found is not None:
+            add_candidate(self.candidates, *found)
 
     def add_stored(self, row: dict) -> None:
         """Merge a stored partial (an ``infer_partials`` row) into this one."""
@@ -137,6 +123,8 @@ class _Partial:
         self._count(row["first_seen"], row["last_seen"], row["observations"], exemplar)
         self.request = _merged(self.request, row["request_stats"])
         self.response = _merged(self.response, row["response_stats"])
+        if row.get("exemplar_candidates"):
+            merge_candidates(self.candidates, json.loads(row["exemplar_candidates"]))
 
     def _count(self, first_seen: str, last_seen: str, observations: int, exemplar: tuple) -> None:
         self.observations += observations
@@ -146,6 +134,7 @@ class _Partial:
         self.exemplar = max(self.exemplar, exemplar)
 
     def stored_row(self, key: tuple) -> dict:
+        prune(self.candidates)
         kept, observed_at, exemplar_id = self.exemplar
         return {
             **dict(zip((*ENDPOINT_KEY, "day"), key, strict=True)),
@@ -155,9 +144,14 @@ class _Partial:
             "exemplar_id": exemplar_id,
             "exemplar_observed_at": observed_at,
             "exemplar_kept": kept,
+            "exemplar_candidates": json.dumps(self.candidates, sort_keys=True),
             "request_stats": dumps(self.request.node) if len(self.request) else None,
             "response_stats": dumps(self.response.node) if len(self.response) else None,
         }
+
+    def exemplar_id(self) -> int:
+        best = best_candidate(self.candidates)
+        return self.exemplar[2] if best is None else best
 
     def endpoint_row(self, key: tuple) -> dict:
         return {
@@ -167,7 +161,7 @@ class _Partial:
             "last_seen": self.last_seen,
             "request_schema": _schema_text(self.request),
             "response_schema": _schema_text(self.response),
-            "exemplar_id": self.exemplar[2],
+            "exemplar_id": self.exemplar_id(),
             "request_stats": dumps(self.request.node) if len(self.request) else None,
             "response_stats": dumps(self.response.node) if len(self.response) else None,
         }
@@ -281,6 +275,20 @@ def publish_endpoints(
     return [merged[key].endpoint_row(key) for key in sorted(merged)]
 
 
+def _keep_stable_exemplars(
+    db: sqlite_utils.Database, rows: list[dict], since: str | None, until: str | None
+) -> None:
+    """Where last run's exemplar still fits the new schemas, keep it (no stub churn)."""
+    previous = {
+        tuple(row[column] for column in ENDPOINT_KEY): row["exemplar_id"]
+        for row in list_endpoints(db)
+    }
+    for row in rows:
+        chosen = previous.get(tuple(row[column] for column in ENDPOINT_KEY))
+        if chosen not in (None, row["exemplar_id"]) and still_fits(db, chosen, row, since, until):
+            row["exemplar_id"] = chosen
+
+
 def infer_endpoints(
     db: sqlite_utils.Database,
     since: str | None = None,
@@ -295,6 +303,7 @@ def infer_endpoints(
     ensure_path_tables(db)
     update_partials(db, rebuild=rebuild, rules=path_rules)
     rows = publish_endpoints(db, since, until, rules=path_rules)
+    _keep_stable_exemplars(db, rows, since, until)
     replace_endpoints(db, rows)
     if since is None and until is None:  # history follows the whole record only
         record_versions(db, rows)

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import sqlite_utils
 
-from freshmock.generators.infer import has_body, json_body
+from freshmock.generators.exemplars import Exemplar, load_exemplar
 from freshmock.generators.paths import is_parameter
 from freshmock.generators.templating import environment
 from freshmock.generators.wiremock import slug
-from freshmock.proxy.store import get_observation, list_endpoints
+from freshmock.proxy.store import list_endpoints
 
 _INTEGER = re.compile(r"^-?\d+$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -68,13 +68,12 @@ def _parameters(template: str, exemplar_paths: list[str]) -> list[dict]:
     return parameters
 
 
-def _example(media_type: str, data: bytes | None, truncated: bool):
-    parsed = json_body(media_type, data, truncated)
-    if has_body(parsed):
-        return parsed
-    if data and not truncated:
+def _request_example(exemplar: Exemplar):
+    if exemplar.has_request_json():
+        return exemplar.request_json
+    if exemplar.request_body:
         try:
-            return data.decode("utf-8")
+            return exemplar.request_body.decode("utf-8")
         except UnicodeDecodeError:
             return None
     return None
@@ -93,7 +92,7 @@ def build_document(db: sqlite_utils.Database, service: str, endpoints: list[dict
         operations[(endpoint["path_template"], endpoint["method"].lower())].append(endpoint)
     paths: dict = {}
     for (template, method), variants in sorted(operations.items()):
-        exemplars = {e["status"]: get_observation(db, e["exemplar_id"]) for e in variants}
+        exemplars = {e["status"]: load_exemplar(db, e) for e in variants}
         responses, request_body = {}, None
         for endpoint in sorted(variants, key=lambda e: (e["status"], e["media_type"] or "")):
             exemplar = exemplars[endpoint["status"]]
@@ -105,8 +104,8 @@ def build_document(db: sqlite_utils.Database, service: str, endpoints: list[dict
             response["x-freshmock-observations"] += endpoint["observations"]
             response["x-freshmock-last-observed"] = max(response["x-freshmock-last-observed"],
                                                         endpoint["last_seen"])
-            example = _example(exemplar["response_media_type"], exemplar["response_body"],
-                               exemplar["response_body_truncated"])
+            example = exemplar.response_json if exemplar.has_response_json() else (
+                exemplar.response_text())
             if endpoint["media_type"] or example is not None:
                 response.setdefault("content", {}).update(
                     _content(endpoint["media_type"], _schema(endpoint["response_schema"]),
@@ -115,16 +114,14 @@ def build_document(db: sqlite_utils.Database, service: str, endpoints: list[dict
             if request_schema is not None and request_body is None and 200 <= endpoint[
                     "status"] < 300:
                 request_body = {"content": _content(
-                    exemplar["request_media_type"], request_schema,
-                    _example(exemplar["request_media_type"], exemplar["request_body"],
-                             exemplar["request_body_truncated"]))}
+                    exemplar.request_media_type, request_schema, _request_example(exemplar))}
         operation = {
             "operationId": slug(f"{method} {template}").replace("-", "_"),
             "responses": responses,
             "x-freshmock-last-observed": max(e["last_seen"] for e in variants),
             "x-freshmock-observations": sum(e["observations"] for e in variants),
         }
-        parameters = _parameters(template, sorted(e["path"] for e in exemplars.values()))
+        parameters = _parameters(template, sorted(e.path for e in exemplars.values()))
         if parameters:
             operation["parameters"] = parameters
         if request_body is not None:

@@ -22,10 +22,10 @@ from urllib.parse import parse_qsl
 
 import sqlite_utils
 
-from freshmock.generators.infer import has_body, json_body
+from freshmock.generators.exemplars import Exemplar, load_exemplar
 from freshmock.generators.templating import environment
 from freshmock.proxy.redaction import is_redacted
-from freshmock.proxy.store import get_observation, list_endpoints
+from freshmock.proxy.store import list_endpoints
 
 TEMPLATE_PRIORITY = 5
 EXACT_REQUEST_PRIORITY = 1
@@ -51,11 +51,10 @@ def mapping_name(endpoint: dict, with_media_type: bool) -> str:
     return "-".join(slug(part) for part in parts) + ".json"
 
 
-def _response_body(exemplar: dict) -> tuple[str | None, object]:
-    data = exemplar["response_body"]
-    parsed = json_body(exemplar["response_media_type"], data, exemplar["response_body_truncated"])
-    if has_body(parsed):
-        return "jsonBody", parsed
+def _response_body(exemplar: Exemplar) -> tuple[str | None, object]:
+    if exemplar.has_response_json():
+        return "jsonBody", exemplar.response_json
+    data = exemplar.response_body
     if not data:
         return None, None
     try:
@@ -74,40 +73,36 @@ def _dominant_statuses(endpoints: list[dict]) -> dict[tuple, int]:
     }
 
 
-def _variant_matchers(exemplar: dict) -> tuple[dict, list]:
+def _variant_matchers(exemplar: Exemplar) -> tuple[dict, list]:
     """Query and body matchers that single out the exemplar's request."""
     query = {
         name: {"equalTo": value}
-        for name, value in parse_qsl(exemplar["query"], keep_blank_values=True)
+        for name, value in parse_qsl(exemplar.query, keep_blank_values=True)
         if not is_redacted(value)
     }
     body_patterns = []
-    request = json_body(
-        exemplar["request_media_type"], exemplar["request_body"], exemplar["request_body_truncated"]
-    )
-    if has_body(request):
-        body_patterns.append({"equalToJson": request})
-    elif exemplar["request_body"] and not exemplar["request_body_truncated"]:
+    if "request" in exemplar.synthesized:
+        return query, body_patterns  # never match on a body nobody sent
+    if exemplar.has_request_json():
+        body_patterns.append({"equalToJson": exemplar.request_json})
+    elif exemplar.request_body:
         try:
-            body_patterns.append({"equalTo": exemplar["request_body"].decode("utf-8")})
+            body_patterns.append({"equalTo": exemplar.request_body.decode("utf-8")})
         except UnicodeDecodeError:
             pass
     return query, body_patterns
 
 
-def render_mapping(env, endpoint: dict, exemplar: dict, dominant: bool) -> str:
+def render_mapping(env, endpoint: dict, exemplar: Exemplar, dominant: bool) -> str:
     body_field, body = _response_body(exemplar)
     headers = {}
-    if exemplar["response_media_type"]:
-        headers["Content-Type"] = dict(
-            (name.lower(), value) for name, value in json.loads(exemplar["response_headers"])
-        ).get("content-type", exemplar["response_media_type"])
+    if exemplar.response_media_type:
+        headers["Content-Type"] = exemplar.header("content-type") or exemplar.response_media_type
     query, body_patterns, priority = {}, [], TEMPLATE_PRIORITY
     if not dominant:
         query, body_patterns = _variant_matchers(exemplar)
-        distinct = query or body_patterns or exemplar["path"] != endpoint["path_template"]
+        distinct = query or body_patterns or exemplar.path != endpoint["path_template"]
         priority = EXACT_REQUEST_PRIORITY if distinct else INDISTINCT_VARIANT_PRIORITY
-    exemplar_url = exemplar["path"] + (f"?{exemplar['query']}" if exemplar["query"] else "")
     metadata = {
         "service": endpoint["service"],
         "endpoint": f"{endpoint['method']} {endpoint['path_template']}",
@@ -116,8 +111,9 @@ def render_mapping(env, endpoint: dict, exemplar: dict, dominant: bool) -> str:
         "first_observed": endpoint["first_seen"],
         "last_observed": endpoint["last_seen"],
         "observations": endpoint["observations"],
-        "exemplar": {"method": exemplar["method"], "url": exemplar_url},
-        "exemplar_truncated": bool(exemplar["response_body_truncated"]),
+        "exemplar": {"method": exemplar.method, "url": exemplar.url},
+        "exemplar_truncated": exemplar.response_truncated,
+        **({"synthesized": list(exemplar.synthesized)} if exemplar.synthesized else {}),
         "request_schema": json.loads(endpoint["request_schema"] or "null"),
         "response_schema": json.loads(endpoint["response_schema"] or "null"),
         # what `freshmock diff --against` compares current traffic with
@@ -127,7 +123,7 @@ def render_mapping(env, endpoint: dict, exemplar: dict, dominant: bool) -> str:
     return env.get_template("wiremock_mapping.json.j2").render(
         method=endpoint["method"],
         path_template=endpoint["path_template"],
-        exact_path=None if dominant else exemplar["path"],
+        exact_path=None if dominant else exemplar.path,
         query_parameters=query,
         body_patterns=body_patterns,
         status=endpoint["status"],
@@ -169,7 +165,7 @@ def write_wiremock(
         keep: set[Path] = set()
         for endpoint in endpoints:
             name = mapping_name(endpoint, name_counts[mapping_name(endpoint, False)] > 1)
-            exemplar = get_observation(db, endpoint["exemplar_id"])
+            exemplar = load_exemplar(db, endpoint)
             route = (endpoint["method"], endpoint["path_template"])
             is_dominant = dominant[route] == endpoint["status"]
             text = render_mapping(env, endpoint, exemplar, is_dominant)

@@ -151,6 +151,15 @@ def get_observation(db: sqlite_utils.Database, observation_id: int) -> dict:
     return db[OBSERVATIONS].get(observation_id)
 
 
+def get_observation_or_none(db: sqlite_utils.Database, observation_id: int | None):
+    if observation_id is None:
+        return None
+    try:
+        return db[OBSERVATIONS].get(observation_id)
+    except sqlite_utils.db.NotFoundError:
+        return None
+
+
 def count_observations(db: sqlite_utils.Database) -> int:
     return db[OBSERVATIONS].count
 
@@ -188,6 +197,7 @@ INFER_PARTIAL_COLUMNS = {
     "exemplar_id": int,
     "exemplar_observed_at": str,
     "exemplar_kept": int,  # 1 unless the exemplar's bodies were sampled out
+    "exemplar_candidates": str,  # JSON, opaque here (generators.exemplar_choice)
     "request_stats": str,  # JSON, or null when no JSON request body was seen
     "response_stats": str,
 }
@@ -199,6 +209,11 @@ INFER_WATERMARK_COLUMNS = {"name": str, "last_id": int, "version": str}
 def ensure_infer_tables(db: sqlite_utils.Database) -> None:
     if not db[INFER_PARTIALS].exists():
         db[INFER_PARTIALS].create(INFER_PARTIAL_COLUMNS, pk=INFER_PARTIAL_KEY)
+    else:  # a store from an older freshmock
+        existing = {column.name for column in db[INFER_PARTIALS].columns}
+        for name, kind in INFER_PARTIAL_COLUMNS.items():
+            if name not in existing:
+                db[INFER_PARTIALS].add_column(name, kind)
     if not db[INFER_WATERMARKS].exists():
         db[INFER_WATERMARKS].create(INFER_WATERMARK_COLUMNS, pk="name")
 

@@ -7,7 +7,7 @@ import subprocess
 
 import jsonschema
 
-from freshmock.generators.infer import has_body, json_body
+from freshmock.generators.json_bodies import has_body, json_body
 from freshmock.generators.paths import template_matches
 from freshmock.proxy.store import iter_observations, open_store
 
