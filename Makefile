@@ -10,7 +10,7 @@ WIREMOCK := .peers/node_modules/.bin/wiremock
 PRISM_VERSION := 5.16.0
 PRISM := .peers/node_modules/.bin/prism
 
-.PHONY: install peers demo test test-slow lint clean bench bench-inference
+.PHONY: install peers demo test test-slow golden lint clean bench bench-inference
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "freshmock needs Python 3.12+ (mitmproxy 12); $(PYTHON) is " + sys.version.split()[0])'
@@ -40,6 +40,11 @@ test: install peers
 
 test-slow: install peers
 	$(BIN)/pytest -m slow
+
+# Rewrite every golden file (stubs of each target, drift reports) from the
+# current output; review the diff before committing it.
+golden: install peers
+	FRESHMOCK_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_golden_stubs.py tests/test_drift.py
 
 # Capture benchmark (nginx + wrk, installed with apt-get if missing); refreshes
 # docs/performance.md. BENCH_ARGS="--quick" for a short run, "--soak 600" adds the soak.

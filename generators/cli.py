@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from freshmock.generators.targets import TARGETS
 from freshmock.proxy.sidecar import (
     Sidecar,
     SidecarConfig,
@@ -61,10 +62,8 @@ ConfigOption = Annotated[
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class Target(str, Enum):
-    wiremock = "wiremock"
-    openapi = "openapi"
-    jsonschema = "jsonschema"
+# typer lists the choices in --help from this enum
+Target = Enum("Target", {name: name for name in TARGETS}, type=str)
 
 
 
@@ -460,16 +459,9 @@ def generate(
     from jinja2 import TemplateError
 
     from freshmock.generators.infer import infer_endpoints, update_partials
-    from freshmock.generators.openapi import write_openapi
-    from freshmock.generators.schema_files import write_schema_files
-    from freshmock.generators.wiremock import write_wiremock
+    from freshmock.generators.targets import TARGETS
     from freshmock.proxy.store import last_observed_day
 
-    writers = {
-        Target.wiremock: (write_wiremock, "WireMock mappings"),
-        Target.openapi: (write_openapi, "OpenAPI 3.1 documents"),
-        Target.jsonschema: (write_schema_files, "JSON Schema files"),
-    }
     store = _open(db)
     since = None
     if window != "all":
@@ -480,14 +472,14 @@ def generate(
             since = (date.fromisoformat(newest) - timedelta(days=days - 1)).isoformat()
     infer_endpoints(store, since=since)
     out_dir = out or Path("stubs") / target.value
-    write, what = writers[target]
+    chosen = TARGETS[target.value]
     try:
-        written = write(store, out_dir, service=service, templates_dir=templates)
+        written = chosen.writer()(store, out_dir, service=service, templates_dir=templates)
     except TemplateError as error:  # a user's override template: name it, no traceback
         fail(f"template error: {type(error).__name__}: {error}")
     if not written:
         fail(f"no completed observations{' for ' + service if service else ''} in {db}")
-    typer.echo(f"wrote {len(written)} {what} under {out_dir}")
+    typer.echo(f"wrote {len(written)} {chosen.what} under {out_dir}")
 
 
 @app.command()
