@@ -10,7 +10,7 @@ WIREMOCK := .peers/node_modules/.bin/wiremock
 PRISM_VERSION := 5.16.0
 PRISM := .peers/node_modules/.bin/prism
 
-.PHONY: install peers demo test test-slow golden lint clean bench bench-inference
+.PHONY: install peers demo test test-slow golden lint clean bench bench-inference bench-generation
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "freshmock needs Python 3.12+ (mitmproxy 12); $(PYTHON) is " + sys.version.split()[0])'
@@ -55,6 +55,11 @@ bench: install
 # memory); refreshes its section of docs/performance.md.
 bench-inference: install
 	$(BIN)/python bench/inference.py $(BENCH_ARGS)
+
+# Generation benchmark (every target for a store of 1,000 endpoints); refreshes
+# its section of docs/performance.md.
+bench-generation: install
+	$(BIN)/python bench/generation.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check proxy generators tests

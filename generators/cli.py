@@ -17,13 +17,6 @@ from typing import Annotated
 import typer
 
 from freshmock.generators.targets import TARGETS
-from freshmock.proxy.sidecar import (
-    Sidecar,
-    SidecarConfig,
-    SidecarError,
-    check_upstream_reachable,
-    mode_for,
-)
 from freshmock.proxy.store import (
     DEFAULT_DB,
     StoreError,
@@ -122,7 +115,15 @@ def record(
     config: ConfigOption = None,
 ) -> None:
     """Run the recording proxy until Ctrl-C or SIGTERM (then drain to the store)."""
+    # mitmproxy loads only for the commands that run it: the others start faster
     from freshmock.proxy.redaction import RedactionConfigError, load_rules
+    from freshmock.proxy.sidecar import (
+        Sidecar,
+        SidecarConfig,
+        SidecarError,
+        check_upstream_reachable,
+        mode_for,
+    )
 
     _ensure_parent(db)
     options = {}
@@ -491,6 +492,7 @@ def demo(
 ) -> None:
     """Run the whole loop on a built-in demo dependency: record, infer, write WireMock stubs."""
     from freshmock.generators.demo.run import run_demo
+    from freshmock.proxy.sidecar import SidecarError
 
     _ensure_parent(db)
     try:
