@@ -433,6 +433,29 @@ def endpoints(
         )
 
 
+WindowOption = Annotated[
+    str, typer.Option(help="Stub what was observed in the last N days (28d) or weeks (4w) "
+                      "up to the newest observation, or 'all' for the whole record.")
+]
+
+
+def _window_start(store, window: str) -> str | None:
+    """First day (YYYY-MM-DD) of --window, counted back from the newest observation."""
+    from datetime import date, timedelta
+
+    from freshmock.generators.infer import update_partials
+    from freshmock.proxy.store import last_observed_day
+
+    if window == "all":
+        return None
+    days = _days(window, "--window")
+    update_partials(store)
+    newest = last_observed_day(store)
+    if newest is None:
+        return None
+    return (date.fromisoformat(newest) - timedelta(days=days - 1)).isoformat()
+
+
 @app.command()
 def generate(
     target: Annotated[Target, typer.Option(help="Stub format to write.")] = Target.wiremock,
@@ -444,10 +467,7 @@ def generate(
     templates: Annotated[
         Path | None, typer.Option(help="Folder of templates that override the built-in ones.")
     ] = None,
-    window: Annotated[
-        str, typer.Option(help="Stub what was observed in the last N days (28d) or weeks (4w) "
-                          "up to the newest observation, or 'all' for the whole record.")
-    ] = "28d",
+    window: WindowOption = "28d",
 ) -> None:
     """Infer from the latest observations, then write stubs for TARGET.
 
@@ -455,23 +475,12 @@ def generate(
     not seen within --window is left out. Each stub replays a real recorded
     exemplar, the same one as last time while it still fits the schema.
     """
-    from datetime import date, timedelta
-
     from jinja2 import TemplateError
 
-    from freshmock.generators.infer import infer_endpoints, update_partials
-    from freshmock.generators.targets import TARGETS
-    from freshmock.proxy.store import last_observed_day
+    from freshmock.generators.infer import infer_endpoints
 
     store = _open(db)
-    since = None
-    if window != "all":
-        days = _days(window, "--window")
-        update_partials(store)
-        newest = last_observed_day(store)
-        if newest is not None:
-            since = (date.fromisoformat(newest) - timedelta(days=days - 1)).isoformat()
-    infer_endpoints(store, since=since)
+    infer_endpoints(store, since=_window_start(store, window))
     out_dir = out or Path("stubs") / target.value
     chosen = TARGETS[target.value]
     try:
@@ -481,6 +490,71 @@ def generate(
     if not written:
         fail(f"no completed observations{' for ' + service if service else ''} in {db}")
     typer.echo(f"wrote {len(written)} {chosen.what} under {out_dir}")
+
+
+@app.command()
+def refresh(
+    out: Annotated[Path, typer.Option(help="Folder of committed stubs: OUT/<target>/...")],
+    targets: Annotated[
+        str, typer.Option(help="Comma-separated targets to regenerate: "
+                          + ", ".join(sorted(TARGETS)) + ". Drift is read from wiremock.")
+    ] = "wiremock,openapi",
+    db: DbOption = DEFAULT_DB,
+    pr_body: Annotated[
+        Path | None, typer.Option(help="Write the pull-request body (Markdown) here.")
+    ] = None,
+    commit: Annotated[
+        bool, typer.Option(help="Create --branch from HEAD and commit the refreshed stubs "
+                           "(push and PR creation are left to CI).")
+    ] = False,
+    branch: Annotated[str, typer.Option(help="Branch for --commit.")] = "freshmock/refresh",
+    service: Annotated[str | None, typer.Option(help="Only this dependency.")] = None,
+    window: WindowOption = "28d",
+) -> None:
+    """Nightly refresh: drift against the stubs in OUT, regenerate them, write a PR body.
+
+    Exits 0 either way; prints "no changes" (and commits nothing) when the
+    regenerated stubs equal the committed ones.
+    """
+    from freshmock.generators.infer import infer_endpoints
+    from freshmock.generators.refresh import (
+        RefreshError,
+        commit_refresh,
+        refresh_stubs,
+        render_pr_body,
+    )
+    from freshmock.proxy.store import list_endpoints
+
+    chosen = [name.strip() for name in targets.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in TARGETS]
+    if unknown or not chosen:
+        fail(f"unknown target(s) {', '.join(unknown) or '(none given)'}; choose from "
+             + ", ".join(sorted(TARGETS)), code=2)
+    store = _open(db)
+    since = _window_start(store, window)
+    infer_endpoints(store, since=since)
+    if not list_endpoints(store, service):
+        fail(f"no completed observations{' for ' + service if service else ''} in {db}")
+    result = refresh_stubs(store, out, chosen, since=since, service=service)
+    body = render_pr_body(result)
+    if pr_body is not None:
+        pr_body.parent.mkdir(parents=True, exist_ok=True)
+        pr_body.write_text(body, encoding="utf-8")
+    if not result.changed:
+        typer.echo(f"no changes: the stubs under {out} already match what was observed")
+        return
+    for name, change in result.changes.items():
+        typer.echo(f"{name}: {len(change.added)} added, {len(change.modified)} changed, "
+                   f"{len(change.removed)} removed")
+    drift_total = sum(len(d.changes) for d in result.drifts)
+    typer.echo(f"{drift_total} drift findings" if result.windows else
+               "no committed stubs with statistics to compare with: no drift report")
+    if commit:
+        try:
+            commit_id = commit_refresh(out, branch, result)
+        except RefreshError as error:
+            fail(str(error))
+        typer.echo(f"committed {commit_id[:12]} on {branch}")
 
 
 @app.command()
