@@ -28,6 +28,7 @@ TARGETS = {
         Target("wiremock", "wiremock", "write_wiremock", "WireMock mappings"),
         Target("openapi", "openapi", "write_openapi", "OpenAPI 3.1 documents"),
         Target("jsonschema", "schema_files", "write_schema_files", "JSON Schema files"),
+        Target("pytest", "pytest_fixtures", "write_pytest_fixtures", "pytest fixture modules"),
         Target("vcr", "vcr", "write_vcr_cassettes", "VCR.py cassettes"),
     )
 }

@@ -1,0 +1,216 @@
+"""Write one Python module of pytest fixtures per dependency, for ``responses`` and ``respx``.
+
+``OUT/<service>_stubs.py`` (importable: ``-`` becomes ``_``) holds ``ENDPOINTS``,
+the recorded exemplar of every endpoint as Python data, and fixtures that
+register them all: ``<service>_responses`` for ``requests``, ``<service>_respx``
+for ``httpx``, both answering under ``<service>_base_url``. As in the WireMock
+mappings, the most observed response of a method and template answers every
+path; any other status answers only the exact request it was observed on, and
+one that nothing distinguishes stays in the data as a record but never answers.
+The module docstring and every entry say when the dependency was last observed
+and on how many samples the stub rests.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import sqlite_utils
+
+from freshmock.generators.exemplars import Exemplar, load_exemplar
+from freshmock.generators.paths import is_parameter
+from freshmock.generators.templating import environment
+from freshmock.generators.wiremock import slug
+from freshmock.proxy.redaction import is_redacted
+from freshmock.proxy.store import list_endpoints
+
+TEMPLATE = "pytest_fixtures.py.j2"
+INDENT = "    "
+# How an entry answers, in the order the module tries them: exact requests
+# before templates (WireMock's priorities), records of shadowed variants last.
+ANSWERS_EXEMPLAR, ANSWERS_TEMPLATE, ANSWERS_NONE = "exemplar", "template", "none"
+_ANSWER_RANK = {ANSWERS_EXEMPLAR: 0, ANSWERS_TEMPLATE: 1, ANSWERS_NONE: 2}
+
+
+@dataclass(frozen=True)
+class WrittenModule:
+    service: str
+    path: Path
+    module: str  # the import name, e.g. demo_shop_stubs
+    fixtures: tuple[str, ...]
+    endpoints: list[dict]
+
+
+def identifier(service: str) -> str:
+    """The service as a Python name: ``demo-shop`` -> ``demo_shop``."""
+    name = slug(service).replace("-", "_")
+    return f"service_{name}" if name[0].isdigit() else name
+
+
+def python_literal(value, level: int = 0) -> str:
+    """A Python literal of JSON-like data, one item a line, keys sorted, nested ``level`` deep.
+
+    One item a line keeps a changed field to a changed line in a diff.
+    """
+    inner, outer = INDENT * (level + 1), INDENT * level
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{python_literal(key)}: {python_literal(item, level + 1)},"
+                 for key, item in sorted(value.items())]
+        return "{\n" + "\n".join(items) + f"\n{outer}}}"
+    if isinstance(value, list) and value:
+        items = [f"{inner}{python_literal(item, level + 1)}," for item in value]
+        return "[\n" + "\n".join(items) + f"\n{outer}]"
+    if isinstance(value, str):
+        text = repr(value)
+        if text.startswith("'") and '"' not in value:  # then it holds no quote at all
+            return f'"{text[1:-1]}"'
+        return text
+    return repr(value)  # None, booleans, numbers, {} and []
+
+
+def path_regex(template: str) -> str:
+    """Concrete paths of a template: ``/users/{user_id}`` matches ``/users/42``."""
+    segments = ["[^/]+" if is_parameter(s) else re.escape(s) for s in template.split("/")]
+    return "^" + "/".join(segments) + "$"
+
+
+def _specificity(template: str) -> tuple[int, ...]:
+    """Literal segments before parameters, left to right: ``/users/me`` before ``/users/{id}``."""
+    return tuple(1 if is_parameter(s) else 0 for s in template.split("/"))
+
+
+def _body(exemplar_json, has_json: bool, data: bytes | None) -> dict:
+    if has_json:
+        return {"json": exemplar_json}
+    if not data:
+        return {}
+    try:
+        return {"text": data.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(data).decode("ascii")}
+
+
+def _request(exemplar: Exemplar) -> dict:
+    """The exemplar request, as much of it as a stub may match on."""
+    request = {
+        "path": exemplar.path,
+        # redacted values would never match what a test sends
+        "query": {name: value
+                  for name, value in parse_qsl(exemplar.query, keep_blank_values=True)
+                  if not is_redacted(value)},
+    }
+    if "request" not in exemplar.synthesized:  # never match on a body nobody sent
+        body = _body(exemplar.request_json, exemplar.has_request_json(), exemplar.request_body)
+        request.update({key: value for key, value in body.items() if key != "base64"})
+    return request
+
+
+def _response(exemplar: Exemplar) -> dict:
+    response = {"status": exemplar.status}
+    if exemplar.response_media_type:
+        response["content_type"] = (exemplar.header("content-type")
+                                    or exemplar.response_media_type)
+    response.update(_body(exemplar.response_json, exemplar.has_response_json(),
+                          exemplar.response_body))
+    return response
+
+
+def _answers(endpoints: list[dict], requests: list[dict]) -> list[str]:
+    """Per endpoint: answers its template, only its exemplar request, or nothing."""
+    by_route: dict[tuple, list[int]] = defaultdict(list)
+    for index, endpoint in enumerate(endpoints):
+        by_route[(endpoint["method"], endpoint["path_template"])].append(index)
+    answers = [ANSWERS_NONE] * len(endpoints)
+    for indexes in by_route.values():
+        catch_all = min(indexes, key=lambda i: (-endpoints[i]["observations"],
+                                                endpoints[i]["status"],
+                                                endpoints[i]["media_type"] or ""))
+        for index in indexes:
+            request = requests[index]
+            distinct = (request["query"] or "json" in request or "text" in request
+                        or request["path"] != endpoints[index]["path_template"])
+            if index == catch_all:
+                answers[index] = ANSWERS_TEMPLATE
+            elif distinct:
+                answers[index] = ANSWERS_EXEMPLAR
+    return answers
+
+
+def _names(endpoints: list[dict]) -> list[str]:
+    """``GET /users/{user_id} 404``, with the media type only where it tells two apart."""
+    counts: dict[tuple, int] = defaultdict(int)
+    for e in endpoints:
+        counts[(e["method"], e["path_template"], e["status"])] += 1
+    return [f"{e['method']} {e['path_template']} {e['status']}"
+            + (f" {e['media_type'] or 'none'}"
+               if counts[(e["method"], e["path_template"], e["status"])] > 1 else "")
+            for e in endpoints]
+
+
+def build_entries(db: sqlite_utils.Database, endpoints: list[dict]) -> list[dict]:
+    """The module's ``ENDPOINTS``, in the order a request is matched against them."""
+    exemplars = [load_exemplar(db, endpoint) for endpoint in endpoints]
+    requests = [_request(exemplar) for exemplar in exemplars]
+    entries = []
+    for endpoint, exemplar, request, answers, name in zip(
+            endpoints, exemplars, requests, _answers(endpoints, requests), _names(endpoints),
+            strict=True):
+        entry = {
+            "name": name,
+            "method": endpoint["method"],
+            "path_template": endpoint["path_template"],
+            "path_regex": path_regex(endpoint["path_template"]),
+            "answers": answers,
+            "request": request,
+            "response": _response(exemplar),
+            "first_observed": endpoint["first_seen"],
+            "last_observed": endpoint["last_seen"],
+            "observations": endpoint["observations"],
+        }
+        if exemplar.synthesized:
+            entry["synthesized"] = list(exemplar.synthesized)
+        entries.append(entry)
+    return sorted(entries, key=lambda e: (
+        _ANSWER_RANK[e["answers"]], _specificity(e["path_template"]), e["method"],
+        e["path_template"], -e["observations"], e["response"]["status"], e["name"]))
+
+
+def render_module(env, service: str, entries: list[dict]) -> str:
+    prefix = identifier(service)
+    return env.get_template(TEMPLATE).render(
+        service=service,
+        base_url=f"http://{slug(service)}",
+        fixture_prefix=prefix,
+        entries=entries,
+        last_observed=max(e["last_observed"] for e in entries),
+        observations=sum(e["observations"] for e in entries),
+    )
+
+
+def write_pytest_fixtures(
+    db: sqlite_utils.Database,
+    out_dir: Path,
+    service: str | None = None,
+    templates_dir: Path | None = None,
+) -> list[WrittenModule]:
+    env = environment(templates_dir)
+    env.filters["python"] = python_literal
+    by_service: dict[str, list[dict]] = defaultdict(list)
+    for endpoint in list_endpoints(db, service):
+        by_service[endpoint["service"]].append(endpoint)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for service_name, endpoints in sorted(by_service.items()):
+        prefix = identifier(service_name)
+        target = out_dir / f"{prefix}_stubs.py"
+        text = render_module(env, service_name, build_entries(db, endpoints))
+        with open(target, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        fixtures = tuple(f"{prefix}_{kind}" for kind in ("base_url", "responses", "respx"))
+        written.append(WrittenModule(service_name, target, target.stem, fixtures, endpoints))
+    return written
