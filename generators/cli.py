@@ -114,34 +114,56 @@ def record(
     ] = True,
     config: ConfigOption = None,
 ) -> None:
-    """Run the recording proxy until Ctrl-C or SIGTERM (then drain to the store)."""
+    """Run the recording proxy until Ctrl-C or SIGTERM (then drain to the store).
+
+    With --config, a freshmock.toml can name several dependencies, each served
+    on its own port from this one process ([[dependencies]]: name, upstream,
+    listen_port), plus the store, limits and a CA bundle ([record]); see
+    docs/sidecar.md.
+    """
     # mitmproxy loads only for the commands that run it: the others start faster
+    from freshmock.proxy.record_config import RecordConfigError, load_record_config
     from freshmock.proxy.redaction import RedactionConfigError, load_rules
     from freshmock.proxy.sidecar import (
         Sidecar,
         SidecarConfig,
         SidecarError,
         check_upstream_reachable,
+        listener_modes,
         mode_for,
+        parse_upstream,
     )
 
-    _ensure_parent(db)
-    options = {}
+    options, listeners, ca_bundle = {}, (), None
     if config is not None:
         try:
             load_rules(config)  # fail here, in one line, rather than inside mitmproxy
-        except RedactionConfigError as error:
+            settings = load_record_config(config, parse_upstream)
+        except (RedactionConfigError, RecordConfigError) as error:
             fail(str(error))
+        options.update(settings.recorder_options)
         options["config"] = str(config)
-    config = SidecarConfig(str(db), upstream, listen_host, listen_port, service,
-                           recorder_options=options)
+        listeners, ca_bundle = settings.listeners, settings.ca_bundle
+        if settings.db is not None and db == DEFAULT_DB:
+            db = Path(settings.db)
+        if settings.listen_host is not None and listen_host == "127.0.0.1":
+            listen_host = settings.listen_host
+        if listeners and upstream is not None:
+            fail(f"--upstream and [[dependencies]] in {config} both name upstreams; use one")
+    _ensure_parent(db)
+    sidecar_config = SidecarConfig(str(db), upstream, listen_host, listen_port, service,
+                                   recorder_options=options, listeners=listeners,
+                                   ca_bundle=ca_bundle)
     try:
-        mode = mode_for(config)
-        if upstream is not None and check_upstream:
-            check_upstream_reachable(upstream)
+        mode = mode_for(sidecar_config)
+        upstreams = [x.upstream for x in listeners if x.upstream] or [upstream]
+        if check_upstream:
+            for url in upstreams:
+                if url is not None:
+                    check_upstream_reachable(url)
     except SidecarError as error:
         fail(str(error))
-    sidecar = Sidecar(config)
+    sidecar = Sidecar(sidecar_config)
 
     async def serve() -> None:
         loop = asyncio.get_running_loop()
@@ -150,7 +172,14 @@ def record(
         task = asyncio.ensure_future(sidecar.run())
         while not sidecar.listen_addresses and not task.done():
             await asyncio.sleep(0.02)
-        if sidecar.listen_addresses:
+        if listeners and sidecar.listen_addresses:
+            for spec, name in listener_modes(sidecar_config).items():
+                for host, port in sidecar.listeners_by_mode.get(spec, []):
+                    what = f"{name}: reverse proxy" if name else "forward proxy"
+                    typer.echo(f"freshmock: {what} on http://{host}:{port} "
+                               f"({spec.split('@')[0]})", err=True)
+            typer.echo(f"freshmock: recording into {db}; Ctrl-C or SIGTERM to stop", err=True)
+        elif sidecar.listen_addresses:
             host, port = sidecar.listen_addresses[0]
             typer.echo(
                 f"freshmock: recording ({mode}) on http://{host}:{port} into {db}; "
@@ -162,7 +191,8 @@ def record(
     try:
         asyncio.run(serve())
     except SidecarError as error:
-        fail(_listener_failure(str(error), listen_host, listen_port))
+        fail(_listener_failure(str(error), listen_host, listen_port) if not listeners
+             else str(error).splitlines()[0])
     counters = sidecar.recorder.counters
     typer.echo(
         f"freshmock: stopped; {counters['recorded']} observations recorded, "
@@ -439,21 +469,15 @@ WindowOption = Annotated[
 ]
 
 
-def _window_start(store, window: str) -> str | None:
-    """First day (YYYY-MM-DD) of --window, counted back from the newest observation."""
-    from datetime import date, timedelta
+def _publish_window(store, window: str) -> str | None:
+    """Publish the endpoints of --window; returns its first day (None: everything)."""
+    from freshmock.generators.window import WindowError, publish_window, window_days
 
-    from freshmock.generators.infer import update_partials
-    from freshmock.proxy.store import last_observed_day
-
-    if window == "all":
-        return None
-    days = _days(window, "--window")
-    update_partials(store)
-    newest = last_observed_day(store)
-    if newest is None:
-        return None
-    return (date.fromisoformat(newest) - timedelta(days=days - 1)).isoformat()
+    try:
+        days = window_days(window)
+    except WindowError as error:
+        fail(str(error), code=2)
+    return publish_window(store, days)
 
 
 @app.command()
@@ -477,10 +501,9 @@ def generate(
     """
     from jinja2 import TemplateError
 
-    from freshmock.generators.infer import infer_endpoints
 
     store = _open(db)
-    infer_endpoints(store, since=_window_start(store, window))
+    _publish_window(store, window)
     out_dir = out or Path("stubs") / target.value
     chosen = TARGETS[target.value]
     try:
@@ -516,7 +539,6 @@ def refresh(
     Exits 0 either way; prints "no changes" (and commits nothing) when the
     regenerated stubs equal the committed ones.
     """
-    from freshmock.generators.infer import infer_endpoints
     from freshmock.generators.refresh import (
         RefreshError,
         commit_refresh,
@@ -531,8 +553,7 @@ def refresh(
         fail(f"unknown target(s) {', '.join(unknown) or '(none given)'}; choose from "
              + ", ".join(sorted(TARGETS)), code=2)
     store = _open(db)
-    since = _window_start(store, window)
-    infer_endpoints(store, since=since)
+    since = _publish_window(store, window)
     if not list_endpoints(store, service):
         fail(f"no completed observations{' for ' + service if service else ''} in {db}")
     result = refresh_stubs(store, out, chosen, since=since, service=service)
@@ -625,6 +646,217 @@ def stats(
             totals[key] = totals.get(key, 0) + (run[key] or 0)
     if len(runs) > 1:
         typer.echo(f"{len(runs)} runs: " + "  ".join(f"{k} {v}" for k, v in totals.items()))
+
+
+@app.command(name="import")
+def import_captures(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="HAR files (.har, .zhar) and mitmproxy flow files "
+                       "(mitmdump -w), in any mix.", metavar="FILE", show_default=False),
+    ],
+    db: DbOption = DEFAULT_DB,
+    service: Annotated[
+        str, typer.Option(help="Name recorded for the dependency (default: each request's "
+                          "host:port, as record does).")
+    ] = "",
+    config: ConfigOption = None,
+    body_budget: Annotated[
+        int, typer.Option(min=0, help="Bodies kept per endpoint per hour of observation time, "
+                          "over which only new shapes keep theirs (record's sidecar keeps 120); "
+                          "0 keeps every body.")
+    ] = 0,
+) -> None:
+    """Import existing captures, redacted exactly as live recording redacts them.
+
+    Each exchange keeps its own time (HAR startedDateTime, a flow's start)
+    and goes through the recorder's redaction (extended by the redaction
+    table of --config, as for record) before anything is written. Flows that
+    ended in an error are recorded as the sidecar records them; TCP, UDP and
+    DNS flows are skipped. Exchanges already in the store (same flow id) are
+    skipped, so importing a file twice adds nothing.
+
+    All or nothing: a malformed file stops the import with one line naming
+    the file and the entry (counted from 0: entry 3 is log.entries[3]), and
+    nothing from any file is written. Exit codes: 0 imported, 2 a file, the
+    store or an option is unusable.
+    """
+    from freshmock.proxy.import_errors import CaptureFileError
+    from freshmock.proxy.importer import read_captures, write_captures
+    from freshmock.proxy.redaction import DEFAULT_RULES, RedactionConfigError, load_rules
+
+    try:
+        rules = load_rules(config) if config is not None else DEFAULT_RULES
+        built = read_captures(files, service=service, rules=rules)
+        _ensure_parent(db)
+        results = write_captures(db, built, body_budget=body_budget)
+    except (RedactionConfigError, CaptureFileError, StoreError) as error:
+        fail(str(error), code=2)
+    for result in results:
+        notes = [f"{result.already_stored} already in the store"] if result.already_stored else []
+        if result.sampled_out:
+            notes.append(f"{result.sampled_out} without bodies (over --body-budget)")
+        if result.websocket_messages:
+            notes.append(f"{result.websocket_messages} WebSocket messages")
+        notes += [f"{count} {kind} skipped" for kind, count in sorted(result.skipped.items())]
+        typer.echo(f"{result.path}: {result.imported} of {result.exchanges} exchanges imported "
+                   f"({result.kind})" + "".join(f"; {note}" for note in notes))
+    typer.echo(f"{sum(r.imported for r in results)} exchanges imported into {db}; "
+               f"{sum(r.redacted for r in results)} header and query values redacted "
+               "(bodies are redacted too, uncounted)")
+
+
+@app.command()
+def serve(
+    token_file: Annotated[
+        Path,
+        typer.Option(envvar="FRESHMOCK_TOKEN_FILE",
+                     help="File holding the bearer token clients must send "
+                     "(one word, at least 16 characters)."),
+    ],
+    db: DbOption = DEFAULT_DB,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on. Anything but loopback puts the export "
+                          "and the token on the network in plain HTTP.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8765,
+    window: Annotated[
+        str, typer.Option(help="Export what was observed in the last N days (28d) or weeks "
+                          "(4w) up to the newest observation, or 'all', as generate does.")
+    ] = "28d",
+) -> None:
+    """Serve the store's stub export, read-only over HTTP, until Ctrl-C or SIGTERM.
+
+    Developers run `freshmock pull URL` against it to get the stubs `freshmock
+    generate` would write here: published schemas, counts and each endpoint's
+    redacted exemplar, never any other recorded traffic. New observations
+    are folded in before answering, so a pull gets the latest state.
+    """
+    from freshmock.generators.serve import (
+        MIN_TOKEN_LENGTH,
+        ExportServer,
+        ServeError,
+        TokenError,
+        is_loopback,
+        read_token,
+        token_file_warning,
+    )
+    from freshmock.generators.window import WindowError, window_days
+
+    try:
+        days = window_days(window)
+    except WindowError as error:
+        fail(str(error), code=2)
+    try:
+        token = read_token(token_file, MIN_TOKEN_LENGTH)
+    except TokenError as error:
+        fail(str(error))
+    warning = token_file_warning(token_file)
+    _open(db).conn.close()  # a missing or broken store fails here, in one line
+
+    def say(line: str) -> None:
+        typer.echo(f"freshmock: {line}", err=True)
+
+    try:
+        server = ExportServer(db, host, port, token, days, log=say)
+    except ServeError as error:
+        fail(str(error))
+    if warning:
+        say(f"warning: {warning}")
+    if not is_loopback(host):
+        say(f"warning: serving plain HTTP on {host}; the token and the export cross the network "
+            "unencrypted (put TLS in front, or keep to 127.0.0.1 and tunnel)")
+    say(f"serving stub exports of {db} on {server.url} (bearer token from {token_file}); "
+        "Ctrl-C or SIGTERM to stop")
+    server.run()
+    say("stopped")
+
+
+@app.command()
+def pull(
+    source: Annotated[
+        str, typer.Argument(help="URL of a `freshmock serve` (http://host:port), "
+                            "or the path of a local store.")
+    ],
+    target: Annotated[Target, typer.Option(help="Stub format to write.")],
+    out: Annotated[Path, typer.Option(help="Output folder.")],
+    service: Annotated[
+        str | None, typer.Option(help="Only this dependency (default: every one).")
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(envvar="FRESHMOCK_TOKEN_FILE", help="File holding the server's token."),
+    ] = None,
+    window: Annotated[
+        str | None, typer.Option(help="For a local store: the window to stub, as for generate "
+                                 "(default 28d). A server's comes from `serve --window`.")
+    ] = None,
+    templates: Annotated[
+        Path | None, typer.Option(help="Folder of templates that override the built-in ones.")
+    ] = None,
+) -> None:
+    """Fetch the stub export of a `freshmock serve` (or a local store) and write stubs from it.
+
+    The stubs are those `freshmock generate` writes on the server's store:
+    the server infers, and the export carries its endpoints and their
+    exemplars; only the writers run here.
+    """
+    from jinja2 import TemplateError
+
+    from freshmock.generators.export import ExportError
+    from freshmock.generators.pull import (
+        PullError,
+        download_progress,
+        fetch_export,
+        is_url,
+        local_export,
+        write_stubs,
+    )
+    from freshmock.generators.serve import TokenError, read_token
+    from freshmock.generators.window import DEFAULT_WINDOW, WindowError, window_days
+
+    if is_url(source):
+        if window is not None:
+            fail("--window applies to a local store; a server exports the window its "
+                 "`freshmock serve --window` sets", code=2)
+        token = None
+        if token_file is not None:
+            try:
+                token = read_token(token_file)
+            except TokenError as error:
+                fail(str(error))
+        try:
+            with download_progress(f"pulling {source}") as progress:
+                document = fetch_export(source, token, service, progress)
+        except PullError as error:
+            fail(str(error))
+    else:
+        if not Path(source).is_file():
+            fail(f"{source} is neither an http(s) URL nor a store file", code=2)
+        try:
+            days = window_days(window or DEFAULT_WINDOW)
+        except WindowError as error:
+            fail(str(error), code=2)
+        try:
+            document = local_export(Path(source), days, service)
+        except (StoreError, PullError) as error:
+            fail(str(error))
+    endpoints = document["endpoints"]
+    if not endpoints:
+        fail(f"no endpoints in the export from {source} (nothing observed in its window yet?)")
+    chosen = TARGETS[target.value]
+    try:
+        written = write_stubs(document, target.value, out, service, templates)
+    except TemplateError as error:  # a user's override template: name it, no traceback
+        fail(f"template error: {type(error).__name__}: {error}")
+    except ExportError as error:
+        fail(f"{source}: {error}")
+    if not written:
+        fail(f"none of the {len(endpoints)} endpoints from {source} gives {chosen.what}")
+    services = len({endpoint["service"] for endpoint in endpoints})
+    typer.echo(f"pulled {len(endpoints)} endpoints of {services} "
+               f"{'service' if services == 1 else 'services'} from {source}; "
+               f"wrote {len(written)} {chosen.what} under {out}")
 
 
 def main() -> None:

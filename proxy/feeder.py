@@ -104,6 +104,10 @@ class _Worker:
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
+                # Its own process group: Ctrl-C or a SIGTERM sent to the sidecar's
+                # group must not reach it, even before it can ignore signals
+                # itself; it stops when the sidecar tells it to (or goes away).
+                process_group=0,
             )
         except BaseException:
             ours.close()

@@ -63,6 +63,8 @@ class Recorder:
         self.final_counters: Counter[str] = Counter()
         self._hook_errors: Counter[str] = Counter()
         self._service = ""
+        # mode spec of a listener → its dependency's name (set by the sidecar)
+        self.services_by_mode: dict[str, str] = {}
         self._max_body = OPTIONS["max_body"][1]
         self._ws_max = OPTIONS["ws_max_messages"][1]
         self._redaction = DEFAULT_RULES
@@ -168,9 +170,14 @@ class Recorder:
         if pipeline is None:
             return
         try:
-            pipeline.offer(capture_flow(flow, self._service, self._max_body))
+            pipeline.offer(capture_flow(flow, self._service_of(flow), self._max_body))
         except Exception as error:
             self._hook_failed(error)
+
+    def _service_of(self, flow) -> str:
+        if not self.services_by_mode:
+            return self._service
+        return self.services_by_mode.get(flow.client_conn.proxy_mode.full_spec, self._service)
 
     def websocket_message(self, flow: http.HTTPFlow) -> None:
         pipeline = self.pipeline
@@ -182,7 +189,7 @@ class Recorder:
             flow.metadata[WS_SEQ] = seq + 1
             if seq < self._ws_max:
                 pipeline.offer(
-                    capture_websocket_message(flow, seq, self._service, self._max_body)
+                    capture_websocket_message(flow, seq, self._service_of(flow), self._max_body)
                 )
             else:
                 pipeline.queue.count("websocket_skipped")

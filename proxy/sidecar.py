@@ -33,6 +33,7 @@ from mitmproxy.addons import (
 from mitmproxy.master import Master
 from mitmproxy.utils import asyncio_utils
 
+from freshmock.proxy.record_config import Listener
 from freshmock.proxy.recorder import Recorder
 from freshmock.proxy.store import StoreError, check_store_file
 
@@ -51,6 +52,10 @@ class SidecarConfig:
     # Recorder options without their ``freshmock_`` prefix, e.g. {"max_body": 65536}
     # (see proxy/recorder.py OPTIONS).
     recorder_options: Mapping[str, object] = field(default_factory=dict)
+    # Several listeners (one per dependency, from freshmock.toml); when given,
+    # they replace upstream / listen_port / service above.
+    listeners: tuple[Listener, ...] = ()
+    ca_bundle: str | None = None  # PEM file of CAs trusted for HTTPS upstreams
 
 
 def parse_upstream(url: str) -> tuple[str, str, int]:
@@ -88,6 +93,24 @@ def mode_for(config: SidecarConfig) -> str:
     return f"reverse:{scheme}://{host}:{port}"
 
 
+def listener_modes(config: SidecarConfig) -> dict[str, str]:
+    """mitmproxy mode spec → service name recorded for its traffic.
+
+    Each spec names its own listen address (``...@host:port``), so mitmproxy
+    serves every dependency from one process; the spec of the listener a
+    connection came in on tells the recorder whose traffic it is.
+    """
+    if not config.listeners:
+        return {mode_for(config): config.service}
+    modes = {}
+    for listener in config.listeners:
+        head = "regular" if listener.upstream is None else mode_for(
+            SidecarConfig(config.db_path, upstream=listener.upstream))
+        host = listener.listen_host or config.listen_host
+        modes[f"{head}@{host}:{listener.listen_port}"] = listener.name
+    return modes
+
+
 class _StartupWatch(logging.Handler):
     """Addon and log handler: learns whether the listeners came up.
 
@@ -113,6 +136,10 @@ class _StartupWatch(logging.Handler):
             ctx.master.shutdown()
         else:
             self.sidecar.listen_addresses = [(addr[0], addr[1]) for addr in addresses]
+            self.sidecar.listeners_by_mode = {
+                server.mode.full_spec: [(addr[0], addr[1]) for addr in server.listen_addrs]
+                for server in ctx.master.addons.get("proxyserver").servers
+            }
         if self.started is not None:
             self.started.set()
 
@@ -133,6 +160,7 @@ class Sidecar:
         self.recorder = Recorder()
         self.master: Master | None = None
         self.listen_addresses: list[tuple[str, int]] = []
+        self.listeners_by_mode: dict[str, list[tuple[str, int]]] = {}
         self.startup_error: str | None = None
 
     def _build_master(self, watch: _StartupWatch) -> Master:
@@ -149,8 +177,12 @@ class Sidecar:
             self.recorder,
             watch,
         )
+        modes = listener_modes(self.config)
+        self.recorder.services_by_mode = modes
+        if self.config.ca_bundle:
+            opts.update(ssl_verify_upstream_trusted_ca=self.config.ca_bundle)
         opts.update(
-            mode=[mode_for(self.config)],
+            mode=list(modes),
             listen_host=self.config.listen_host,
             listen_port=self.config.listen_port,
             # Lazy: read the request before connecting upstream, so a dependency
