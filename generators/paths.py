@@ -142,6 +142,14 @@ class PathTemplater:
     def __init__(self, rules: PathRules | None = None, locked: Iterable[str] = ()) -> None:
         self.rules = rules or PathRules()
         self.locked = sorted(set(locked))
+        # Locked templates by (segment count, first segment): a path is compared
+        # only with the few that could match it, not with every lock (thousands
+        # of endpoints made that scan most of a no-op `infer`).
+        self._locks_by_head: dict[tuple, list[str]] = {}
+        for template in self.locked:
+            segments = _segments(template)
+            head = None if not segments or is_parameter(segments[0]) else segments[0]
+            self._locks_by_head.setdefault((len(segments), head), []).append(template)
         self._root = _Node()
         self._compiled: _Node | None = None
 
@@ -215,7 +223,10 @@ class PathTemplater:
         if pinned:
             return max(pinned, key=_specificity)
         learnt = self._trie_template(path)
-        locked = [t for t in self.locked if template_matches(t, path)]
+        segments = _segments(path)
+        candidates = self._locks_by_head.get((len(segments), segments[0]), []) + (
+            self._locks_by_head.get((len(segments), None), []))
+        locked = [t for t in candidates if template_matches(t, path)]
         if locked:
             best = max(locked, key=_specificity)
             if any(map(is_parameter, _segments(best))) or learnt == best:
