@@ -17,11 +17,10 @@ from pathlib import Path
 
 import sqlite_utils
 
+from freshmock.generators.emit import endpoints_by_service, slug, write_generated
 from freshmock.generators.exemplars import Exemplar, load_exemplar
 from freshmock.generators.paths import is_parameter
 from freshmock.generators.templating import environment
-from freshmock.generators.wiremock import slug
-from freshmock.proxy.store import list_endpoints
 
 _INTEGER = re.compile(r"^-?\d+$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -148,16 +147,12 @@ def write_openapi(
     templates_dir: Path | None = None,
 ) -> list[WrittenDocument]:
     env = environment(templates_dir)
-    by_service: dict[str, list[dict]] = defaultdict(list)
-    for endpoint in list_endpoints(db, service):
-        by_service[endpoint["service"]].append(endpoint)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for service_name, endpoints in sorted(by_service.items()):
+    for service_name, endpoints in endpoints_by_service(db, service):
         document = build_document(db, service_name, endpoints)
         target = out_dir / f"{slug(service_name)}.openapi.json"
         text = env.get_template("openapi.json.j2").render(document=document)
-        with open(target, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        write_generated(target, text)
         written.append(WrittenDocument(service_name, target, document))
     return written

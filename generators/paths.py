@@ -242,13 +242,11 @@ class PathRulesError(Exception):
 
 def load_path_rules(path) -> PathRules:
     """``[paths]`` of a freshmock.toml: merge_threshold, templates (pinned), literals."""
-    import tomllib
+    from freshmock.proxy.toml_file import read_toml
 
-    try:
-        with open(path, "rb") as handle:
-            table = tomllib.load(handle).get("paths", {})
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise PathRulesError(f"{path}: {error}") from None
+    table = read_toml(path, PathRulesError).get("paths", {})
+    if not isinstance(table, dict):
+        raise PathRulesError(f"{path}: paths must be a [paths] table")
     unknown = set(table) - {"merge_threshold", "templates", "literals"}
     if unknown:
         raise PathRulesError(f"{path}: [paths] has unknown keys: {', '.join(sorted(unknown))}")

@@ -22,12 +22,11 @@ from urllib.parse import parse_qsl
 
 import sqlite_utils
 
+from freshmock.generators.emit import endpoints_by_service, slug, write_generated
 from freshmock.generators.exemplars import Exemplar, load_exemplar
 from freshmock.generators.paths import is_parameter
 from freshmock.generators.templating import environment
-from freshmock.generators.wiremock import slug
 from freshmock.proxy.redaction import is_redacted
-from freshmock.proxy.store import list_endpoints
 
 TEMPLATE = "pytest_fixtures.py.j2"
 INDENT = "    "
@@ -200,17 +199,13 @@ def write_pytest_fixtures(
 ) -> list[WrittenModule]:
     env = environment(templates_dir)
     env.filters["python"] = python_literal
-    by_service: dict[str, list[dict]] = defaultdict(list)
-    for endpoint in list_endpoints(db, service):
-        by_service[endpoint["service"]].append(endpoint)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for service_name, endpoints in sorted(by_service.items()):
+    for service_name, endpoints in endpoints_by_service(db, service):
         prefix = identifier(service_name)
         target = out_dir / f"{prefix}_stubs.py"
         text = render_module(env, service_name, build_entries(db, endpoints))
-        with open(target, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        write_generated(target, text)
         fixtures = tuple(f"{prefix}_{kind}" for kind in ("base_url", "responses", "respx"))
         written.append(WrittenModule(service_name, target, target.stem, fixtures, endpoints))
     return written

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import sqlite_utils
 
+from freshmock.generators.emit import endpoints_by_service, slug, write_generated
 from freshmock.generators.templating import environment
-from freshmock.generators.wiremock import mapping_name, slug
-from freshmock.proxy.store import list_endpoints
+from freshmock.generators.wiremock import mapping_name
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,8 @@ def write_schema_files(
     templates_dir: Path | None = None,
 ) -> list[WrittenSchema]:
     env = environment(templates_dir)
-    by_service: dict[str, list[dict]] = defaultdict(list)
-    for endpoint in list_endpoints(db, service):
-        by_service[endpoint["service"]].append(endpoint)
     written: list[WrittenSchema] = []
-    for service_name, endpoints in sorted(by_service.items()):
+    for service_name, endpoints in endpoints_by_service(db, service):
         folder = out_dir / slug(service_name)
         folder.mkdir(parents=True, exist_ok=True)
         names = defaultdict(int)
@@ -69,7 +66,6 @@ def write_schema_files(
                     continue
                 target = folder / f"{base}{suffix}.schema.json"
                 text = env.get_template("schema.json.j2").render(document=document)
-                with open(target, "w", encoding="utf-8", newline="\n") as handle:
-                    handle.write(text)
+                write_generated(target, text)
                 written.append(WrittenSchema(service_name, target, endpoint))
     return written

@@ -39,11 +39,10 @@ from urllib.parse import quote
 
 import sqlite_utils
 
+from freshmock.generators.emit import endpoints_by_service, slug, write_generated
 from freshmock.generators.exemplars import Exemplar, load_exemplar
 from freshmock.generators.paths import is_parameter
 from freshmock.generators.templating import environment
-from freshmock.generators.wiremock import slug
-from freshmock.proxy.store import list_endpoints
 
 DEFAULT_BASE_URL = "http://{service}"  # {service} is the service's slug
 # Framing and hop-by-hop headers: they described the recorded connection, not the replay.
@@ -241,12 +240,9 @@ def write_vcr_cassettes(
     """Render one cassette per service; ``base_url`` may name ``{service}`` (its slug)."""
     env = environment(templates_dir)
     env.filters.update(yaml=yaml_scalar, yaml_body=yaml_body, yaml_comment=yaml_comment)
-    by_service: dict[str, list[dict]] = defaultdict(list)
-    for endpoint in list_endpoints(db, service):
-        by_service[endpoint["service"]].append(endpoint)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for service_name, endpoints in sorted(by_service.items()):
+    for service_name, endpoints in endpoints_by_service(db, service):
         service_url = base_url.replace("{service}", slug(service_name)).rstrip("/")
         ordered = _playback_order(endpoints)
         interactions = [_interaction(e, load_exemplar(db, e), service_url) for e in ordered]
@@ -258,7 +254,6 @@ def write_vcr_cassettes(
             interactions=interactions,
         )
         target = out_dir / f"{slug(service_name)}.yaml"
-        with open(target, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        write_generated(target, text)
         written.append(WrittenCassette(service_name, target, ordered))
     return written

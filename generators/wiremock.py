@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +21,14 @@ from urllib.parse import parse_qsl
 
 import sqlite_utils
 
+from freshmock.generators.emit import endpoints_by_service, slug, write_generated
 from freshmock.generators.exemplars import Exemplar, load_exemplar
 from freshmock.generators.templating import environment
 from freshmock.proxy.redaction import is_redacted
-from freshmock.proxy.store import list_endpoints
 
 TEMPLATE_PRIORITY = 5
 EXACT_REQUEST_PRIORITY = 1
 INDISTINCT_VARIANT_PRIORITY = 10
-_SLUG = re.compile(r"[^a-z0-9_]+")
 
 
 @dataclass(frozen=True)
@@ -38,10 +36,6 @@ class WrittenStub:
     service: str
     path: Path
     endpoint: dict
-
-
-def slug(text: str) -> str:
-    return _SLUG.sub("-", text.lower()).strip("-") or "root"
 
 
 def mapping_name(endpoint: dict, with_media_type: bool) -> str:
@@ -150,12 +144,8 @@ def write_wiremock(
 ) -> list[WrittenStub]:
     """Render every endpoint; remove mappings this tool wrote earlier that no longer apply."""
     env = environment(templates_dir)
-    by_service: dict[str, list[dict]] = defaultdict(list)
-    for endpoint in list_endpoints(db, service):
-        by_service[endpoint["service"]].append(endpoint)
-
     written: list[WrittenStub] = []
-    for service_name, endpoints in sorted(by_service.items()):
+    for service_name, endpoints in endpoints_by_service(db, service):
         mappings = out_dir / slug(service_name) / "mappings"
         mappings.mkdir(parents=True, exist_ok=True)
         dominant = _dominant_statuses(endpoints)
@@ -170,8 +160,7 @@ def write_wiremock(
             is_dominant = dominant[route] == endpoint["status"]
             text = render_mapping(env, endpoint, exemplar, is_dominant)
             target = mappings / name
-            with open(target, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
+            write_generated(target, text)
             keep.add(target)
             written.append(WrittenStub(service_name, target, endpoint))
         for stale in sorted(mappings.glob("*.json")):

@@ -27,11 +27,11 @@ file, the key and the problem. ``[redaction]`` is read by redaction_config.
 from __future__ import annotations
 
 import difflib
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from freshmock.proxy.recorder import OPTIONS
+from freshmock.proxy.toml_file import read_toml
 
 RECORD_KEYS = ("db", "listen_host", "forward_port", "ca_bundle", *OPTIONS)
 DEPENDENCY_KEYS = ("name", "upstream", "listen_port", "listen_host")
@@ -149,15 +149,7 @@ def parse_record_config(document: dict, parse_upstream) -> RecordConfig:
 
 def load_record_config(path: str | Path, parse_upstream) -> RecordConfig:
     path = Path(path)
-    try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
-    except FileNotFoundError:
-        raise RecordConfigError(f"{path}: no such file") from None
-    except OSError as error:
-        raise RecordConfigError(f"{path}: cannot read it ({error.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise RecordConfigError(f"{path}: not valid TOML ({error})") from None
+    document = read_toml(path, RecordConfigError)
     try:
         config = parse_record_config(document, parse_upstream)
     except RecordConfigError as error:

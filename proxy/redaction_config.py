@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from freshmock.proxy.secret_patterns import PATTERN_NAME
+from freshmock.proxy.toml_file import read_toml
 
 KEYS = ("fields", "headers", "keep", "patterns")
 
@@ -119,15 +119,7 @@ def rules_from_table(table: Mapping[str, object]) -> RedactionRules:
 def load_rules(path: str | Path) -> RedactionRules:
     """Read ``[redaction]`` of a freshmock.toml; no such section gives the defaults."""
     path = Path(path)
-    try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
-    except FileNotFoundError:
-        raise RedactionConfigError(f"{path}: no such file") from None
-    except OSError as error:
-        raise RedactionConfigError(f"{path}: cannot read it ({error.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise RedactionConfigError(f"{path}: not valid TOML ({error})") from None
+    document = read_toml(path, RedactionConfigError)
     table = document.get("redaction")
     if table is None:
         return DEFAULT_RULES

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from freshmock.generators.demo.service import DemoService
+from freshmock.generators.demo.run import drive
+from freshmock.generators.demo.service import DemoService, demo_requests
+from freshmock.generators.infer import infer_endpoints
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
+from freshmock.proxy.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,6 +27,22 @@ def demo_service():
 @pytest.fixture
 def db_path(tmp_path) -> Path:
     return tmp_path / "store.db"
+
+
+@pytest.fixture(scope="module")
+def recorded_store(tmp_path_factory) -> Path:
+    """A store of the demo's traffic, recorded through a real proxy and inferred."""
+    db_path = tmp_path_factory.mktemp("store") / "store.db"
+    with DemoService() as service:
+        config = SidecarConfig(
+            str(db_path), upstream=service.url, listen_port=0, service="demo-shop"
+        )
+        with SidecarThread(config) as sidecar:
+            drive(sidecar.port, demo_requests())
+    db = open_store(db_path)
+    infer_endpoints(db)
+    db.close()
+    return db_path
 
 
 @pytest.fixture

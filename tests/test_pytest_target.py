@@ -21,8 +21,7 @@ import pytest
 import requests
 import responses
 
-from freshmock.generators.demo.run import drive
-from freshmock.generators.demo.service import DemoService, demo_requests
+from freshmock.generators.demo.service import demo_requests
 from freshmock.generators.infer import infer_endpoints
 from freshmock.generators.pytest_fixtures import (
     python_literal,
@@ -30,7 +29,6 @@ from freshmock.generators.pytest_fixtures import (
     write_pytest_fixtures,
 )
 from freshmock.generators.templating import environment
-from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 from freshmock.proxy.store import get_observation, insert_observations, list_endpoints, open_store
 
 from conftest import REPO
@@ -47,21 +45,6 @@ ENDPOINT_NAMES = {
     "POST /users 201",
     "POST /users 422",
 }
-
-
-@pytest.fixture(scope="module")
-def recorded_store(tmp_path_factory) -> Path:
-    db_path = tmp_path_factory.mktemp("store") / "store.db"
-    with DemoService() as service:
-        config = SidecarConfig(
-            str(db_path), upstream=service.url, listen_port=0, service="demo-shop"
-        )
-        with SidecarThread(config) as sidecar:
-            drive(sidecar.port, demo_requests())
-    db = open_store(db_path)
-    infer_endpoints(db)
-    db.close()
-    return db_path
 
 
 @pytest.fixture(scope="module")

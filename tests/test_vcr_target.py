@@ -17,32 +17,14 @@ from hypothesis import strategies as st
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.serializers import yamlserializer
 
-from freshmock.generators.demo.run import drive
-from freshmock.generators.demo.service import DemoService, demo_requests
 from freshmock.generators.exemplars import load_exemplar
 from freshmock.generators.infer import infer_endpoints
 from freshmock.generators.vcr import write_vcr_cassettes, yaml_body, yaml_comment
-from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 from freshmock.proxy.store import get_observation, insert_observations, list_endpoints, open_store
 
 from golden_store import build_golden_store
 
 BASE_URL = "http://demo-shop"  # does not resolve: the cassette is the only way to an answer
-
-
-@pytest.fixture(scope="module")
-def recorded_store(tmp_path_factory) -> Path:
-    db_path = tmp_path_factory.mktemp("store") / "store.db"
-    with DemoService() as service:
-        config = SidecarConfig(
-            str(db_path), upstream=service.url, listen_port=0, service="demo-shop"
-        )
-        with SidecarThread(config) as sidecar:
-            drive(sidecar.port, demo_requests())
-    db = open_store(db_path)
-    infer_endpoints(db)
-    db.close()
-    return db_path
 
 
 @pytest.fixture(scope="module")

@@ -12,31 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from freshmock.generators.demo.run import drive
-from freshmock.generators.demo.service import DemoService, demo_requests
-from freshmock.generators.infer import infer_endpoints
+from freshmock.generators.demo.service import demo_requests
 from freshmock.generators.wiremock import write_wiremock
-from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 from freshmock.proxy.store import iter_observations, list_endpoints, open_store
 
 from conftest import REPO, free_port
 
 WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
-
-
-@pytest.fixture(scope="module")
-def recorded_store(tmp_path_factory) -> Path:
-    db_path = tmp_path_factory.mktemp("store") / "store.db"
-    with DemoService() as service:
-        config = SidecarConfig(
-            str(db_path), upstream=service.url, listen_port=0, service="demo-shop"
-        )
-        with SidecarThread(config) as sidecar:
-            drive(sidecar.port, demo_requests())
-    db = open_store(db_path)
-    infer_endpoints(db)
-    db.close()
-    return db_path
 
 
 @pytest.fixture(scope="module")
