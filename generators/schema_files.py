@@ -68,4 +68,15 @@ def write_schema_files(
                 text = env.get_template("schema.json.j2").render(document=document)
                 write_generated(target, text)
                 written.append(WrittenSchema(service_name, target, endpoint))
+        keep = {stub.path for stub in written}
+        for stale in sorted(folder.glob("*.schema.json")):
+            if stale not in keep and _is_generated(stale):
+                stale.unlink()  # an endpoint no longer observed: its schema goes too
     return written
+
+
+def _is_generated(path: Path) -> bool:
+    try:
+        return "x-freshmock" in json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False

@@ -9,9 +9,11 @@ import jsonschema
 
 from freshmock.generators.json_bodies import has_body, json_body
 from freshmock.generators.paths import template_matches
+from freshmock.generators.schema_files import write_schema_files
 from freshmock.proxy.store import iter_observations, open_store
 
 from conftest import freshmock_command
+from golden_store import build_golden_store
 
 
 def test_one_valid_schema_per_endpoint_and_status_that_every_body_satisfies(tmp_path):
@@ -45,3 +47,16 @@ def test_one_valid_schema_per_endpoint_and_status_that_every_body_satisfies(tmp_
                 jsonschema.Draft202012Validator(schema).validate(body)
                 checked += 1
     assert checked == 36
+
+
+def test_schemas_of_endpoints_no_longer_observed_are_removed_but_foreign_files_kept(tmp_path):
+    db = build_golden_store(tmp_path / "store.db")
+    written = write_schema_files(db, tmp_path / "out")
+    folder = written[0].path.parent
+    stale = folder / "get-gone-200.schema.json"
+    stale.write_text(json.dumps({"type": "object", "x-freshmock": {}}))
+    handwritten = folder / "contract.schema.json"
+    handwritten.write_text(json.dumps({"type": "object"}))
+    write_schema_files(db, tmp_path / "out")
+    assert not stale.exists() and handwritten.exists()
+    assert all(stub.path.exists() for stub in written)
