@@ -18,6 +18,7 @@ listen_port = 9001
 name = "payments"
 upstream = "https://payments.example.com"
 listen_port = 9002
+http2 = true                   # speak HTTP/2 upstream (for an upstream that accepts only h2)
 ```
 
 Every mistake is a ``RecordConfigError`` whose one-line message names the
@@ -34,7 +35,7 @@ from freshmock.proxy.recorder import OPTIONS
 from freshmock.proxy.toml_file import read_toml
 
 RECORD_KEYS = ("db", "listen_host", "forward_port", "ca_bundle", *OPTIONS)
-DEPENDENCY_KEYS = ("name", "upstream", "listen_port", "listen_host")
+DEPENDENCY_KEYS = ("name", "upstream", "listen_port", "listen_host", "http2")
 
 
 class RecordConfigError(Exception):
@@ -49,6 +50,7 @@ class Listener:
     upstream: str | None
     listen_port: int
     listen_host: str | None = None  # None: the sidecar's listen_host
+    http2: bool = False  # offer HTTP/2 to a TLS upstream (see upstream_http2.py)
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,12 @@ def _dependency(index: int, table: object, parse_upstream) -> Listener:
     except Exception as error:  # SidecarError; imported lazily to keep this module light
         raise RecordConfigError(f"{where} ({name}) upstream: {error}") from None
     host = table.get("listen_host")
+    http2 = table.get("http2", False)
+    if not isinstance(http2, bool):
+        raise RecordConfigError(f"{where} ({name}) http2 must be true or false, got {http2!r}")
     return Listener(name, upstream, _port(f"{where} ({name}) listen_port", table["listen_port"]),
-                    None if host is None else _text(f"{where} ({name}) listen_host", host))
+                    None if host is None else _text(f"{where} ({name}) listen_host", host),
+                    http2)
 
 
 def parse_record_config(document: dict, parse_upstream) -> RecordConfig:

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import socket
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import certifi
 from mitmproxy import ctx, options
 from mitmproxy.addons import (
     block,
@@ -36,6 +38,7 @@ from mitmproxy.utils import asyncio_utils
 from freshmock.proxy.record_config import Listener
 from freshmock.proxy.recorder import Recorder
 from freshmock.proxy.store import StoreError, check_store_file
+from freshmock.proxy.upstream_http2 import UpstreamHttp2
 
 
 class SidecarError(Exception):
@@ -93,6 +96,12 @@ def mode_for(config: SidecarConfig) -> str:
     return f"reverse:{scheme}://{host}:{port}"
 
 
+def _listener_spec(config: SidecarConfig, listener: Listener) -> str:
+    head = "regular" if listener.upstream is None else mode_for(
+        SidecarConfig(config.db_path, upstream=listener.upstream))
+    return f"{head}@{listener.listen_host or config.listen_host}:{listener.listen_port}"
+
+
 def listener_modes(config: SidecarConfig) -> dict[str, str]:
     """mitmproxy mode spec → service name recorded for its traffic.
 
@@ -102,13 +111,7 @@ def listener_modes(config: SidecarConfig) -> dict[str, str]:
     """
     if not config.listeners:
         return {mode_for(config): config.service}
-    modes = {}
-    for listener in config.listeners:
-        head = "regular" if listener.upstream is None else mode_for(
-            SidecarConfig(config.db_path, upstream=listener.upstream))
-        host = listener.listen_host or config.listen_host
-        modes[f"{head}@{host}:{listener.listen_port}"] = listener.name
-    return modes
+    return {_listener_spec(config, listener): listener.name for listener in config.listeners}
 
 
 class _StartupWatch(logging.Handler):
@@ -162,6 +165,7 @@ class Sidecar:
         self.listen_addresses: list[tuple[str, int]] = []
         self.listeners_by_mode: dict[str, list[tuple[str, int]]] = {}
         self.startup_error: str | None = None
+        self._cleanup: list = []
 
     def _build_master(self, watch: _StartupWatch) -> Master:
         opts = options.Options()
@@ -177,10 +181,13 @@ class Sidecar:
             self.recorder,
             watch,
         )
+        http2_specs = [_listener_spec(self.config, x) for x in self.config.listeners if x.http2]
+        if http2_specs:
+            master.addons.add(UpstreamHttp2(http2_specs))
         modes = listener_modes(self.config)
         self.recorder.services_by_mode = modes
         if self.config.ca_bundle:
-            opts.update(ssl_verify_upstream_trusted_ca=self.config.ca_bundle)
+            opts.update(ssl_verify_upstream_trusted_ca=self._trusted_cas(self.config.ca_bundle))
         opts.update(
             mode=list(modes),
             listen_host=self.config.listen_host,
@@ -194,6 +201,20 @@ class Sidecar:
             **{f"freshmock_{name}": value for name, value in self.config.recorder_options.items()},
         )
         return master
+
+    def _trusted_cas(self, ca_bundle: str) -> str:
+        """certifi's roots plus the user's CAs, in one file for mitmproxy.
+
+        mitmproxy trusts ``ssl_verify_upstream_trusted_ca`` *instead of*
+        certifi; a bundle for an internal CA must not make public upstreams
+        untrusted, so the two are joined. The file lives as long as the sidecar.
+        """
+        folder = tempfile.TemporaryDirectory(prefix="freshmock-cas-")
+        self._cleanup.append(folder.cleanup)
+        joined = Path(folder.name) / "trusted-cas.pem"
+        joined.write_bytes(Path(certifi.where()).read_bytes().rstrip(b"\n") + b"\n"
+                           + Path(ca_bundle).read_bytes())
+        return str(joined)
 
     async def run(self, started: threading.Event | None = None) -> None:
         """Serve until ``stop()``; raise SidecarError if a listener fails to start."""
@@ -214,6 +235,8 @@ class Sidecar:
         finally:
             logging.getLogger("mitmproxy").removeHandler(watch)
             logging.getLogger("freshmock").removeHandler(warnings)
+            while self._cleanup:
+                self._cleanup.pop()()
         if self.startup_error is not None:
             raise SidecarError(self.startup_error)
 

@@ -59,6 +59,8 @@ def test_a_config_names_the_store_limits_and_one_listener_per_dependency():
      "(a) listen_port must be a port number"),
     ("[[dependencies]]\nname = 'a'\nupstream = 'http://x'\nlisten_port = 1\n"
      "[[dependencies]]\nname = 'a'\nupstream = 'http://y'\nlisten_port = 2", "'a' is used twice"),
+    ("[[dependencies]]\nname = 'a'\nupstream = 'https://x'\nlisten_port = 1\nhttp2 = 'yes'",
+     "(a) http2 must be true or false"),
     ("[record]\nforward_port = 5\n[[dependencies]]\nname = 'a'\nupstream = 'http://x'\n"
      "listen_port = 5", "port 5 is given to more than one listener"),
 ])
