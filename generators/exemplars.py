@@ -36,6 +36,7 @@ class Exemplar:
     response_json: object
     response_truncated: bool = False
     synthesized: tuple[str, ...] = field(default=())  # "request" / "response"
+    request_headers: tuple[tuple[str, str], ...] = ()  # as recorded (credentials redacted)
 
     @property
     def url(self) -> str:
@@ -59,11 +60,18 @@ class Exemplar:
         return None
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        for key, value in self.response_headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return _first(self.response_headers, name)
+
+    def request_header(self, name: str) -> str | None:
+        return _first(self.request_headers, name)
+
+
+def _first(headers, name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
 
 
 def _seed(endpoint: dict, part: str) -> str:
@@ -106,6 +114,8 @@ def load_exemplar(db: sqlite_utils.Database, endpoint: dict) -> Exemplar:
         response_json=response_json,
         response_truncated=bool(row["response_body_truncated"]),
         synthesized=tuple(synthesized),
+        request_headers=tuple(tuple(pair) for pair in json.loads(row.get("request_headers")
+                                                                 or "[]")),
     )
 
 

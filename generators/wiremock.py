@@ -67,6 +67,26 @@ def _dominant_statuses(endpoints: list[dict]) -> dict[tuple, int]:
     }
 
 
+# Request headers that can change the answer for the same path and body
+# (content negotiation, conditional requests, header-routed APIs). Only these
+# are compared: others (User-Agent, tracing ids) would pin a stub to one client.
+DISTINGUISHING_HEADERS = ("Accept", "Content-Type", "If-Match", "If-None-Match",
+                          "If-Modified-Since", "Prefer", "SOAPAction", "X-Amz-Target",
+                          "X-HTTP-Method-Override")
+
+
+def _header_matchers(exemplar: Exemplar, dominant: Exemplar | None) -> dict:
+    """Headers of the variant's request that the main mapping's request did not send alike."""
+    matchers = {}
+    for name in DISTINGUISHING_HEADERS:
+        value = exemplar.request_header(name)
+        if value is None or is_redacted(value):
+            continue
+        if dominant is None or dominant.request_header(name) != value:
+            matchers[name] = {"equalTo": value}
+    return matchers
+
+
 def _variant_matchers(exemplar: Exemplar) -> tuple[dict, list]:
     """Query and body matchers that single out the exemplar's request."""
     query = {
@@ -87,15 +107,19 @@ def _variant_matchers(exemplar: Exemplar) -> tuple[dict, list]:
     return query, body_patterns
 
 
-def render_mapping(env, endpoint: dict, exemplar: Exemplar, dominant: bool) -> str:
+def render_mapping(env, endpoint: dict, exemplar: Exemplar, dominant: bool,
+                   main: Exemplar | None = None) -> str:
+    """``main``: the exemplar of the route's dominant mapping, when this is a variant."""
     body_field, body = _response_body(exemplar)
     headers = {}
     if exemplar.response_media_type:
         headers["Content-Type"] = exemplar.header("content-type") or exemplar.response_media_type
-    query, body_patterns, priority = {}, [], TEMPLATE_PRIORITY
+    query, body_patterns, request_headers, priority = {}, [], {}, TEMPLATE_PRIORITY
     if not dominant:
         query, body_patterns = _variant_matchers(exemplar)
-        distinct = query or body_patterns or exemplar.path != endpoint["path_template"]
+        request_headers = _header_matchers(exemplar, main)
+        distinct = (query or body_patterns or request_headers
+                    or exemplar.path != endpoint["path_template"])
         priority = EXACT_REQUEST_PRIORITY if distinct else INDISTINCT_VARIANT_PRIORITY
     metadata = {
         "service": endpoint["service"],
@@ -119,6 +143,7 @@ def render_mapping(env, endpoint: dict, exemplar: Exemplar, dominant: bool) -> s
         path_template=endpoint["path_template"],
         exact_path=None if dominant else exemplar.path,
         query_parameters=query,
+        request_headers=request_headers,
         body_patterns=body_patterns,
         status=endpoint["status"],
         headers=headers,
@@ -152,13 +177,18 @@ def write_wiremock(
         name_counts: dict[str, int] = defaultdict(int)
         for endpoint in endpoints:
             name_counts[mapping_name(endpoint, False)] += 1
+        exemplars = [load_exemplar(db, endpoint) for endpoint in endpoints]
+        main: dict[tuple, Exemplar] = {}
+        for endpoint, exemplar in zip(endpoints, exemplars, strict=True):
+            route = (endpoint["method"], endpoint["path_template"])
+            if dominant[route] == endpoint["status"]:
+                main.setdefault(route, exemplar)
         keep: set[Path] = set()
-        for endpoint in endpoints:
+        for endpoint, exemplar in zip(endpoints, exemplars, strict=True):
             name = mapping_name(endpoint, name_counts[mapping_name(endpoint, False)] > 1)
-            exemplar = load_exemplar(db, endpoint)
             route = (endpoint["method"], endpoint["path_template"])
             is_dominant = dominant[route] == endpoint["status"]
-            text = render_mapping(env, endpoint, exemplar, is_dominant)
+            text = render_mapping(env, endpoint, exemplar, is_dominant, main.get(route))
             target = mappings / name
             write_generated(target, text)
             keep.add(target)

@@ -13,10 +13,17 @@ from pathlib import Path
 import pytest
 
 from freshmock.generators.demo.service import demo_requests
+from freshmock.generators.infer import infer_endpoints
 from freshmock.generators.wiremock import write_wiremock
-from freshmock.proxy.store import iter_observations, list_endpoints, open_store
+from freshmock.proxy.store import (
+    insert_observations,
+    iter_observations,
+    list_endpoints,
+    open_store,
+)
 
 from conftest import REPO, free_port
+from store_kit import observation
 
 WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
 
@@ -150,3 +157,34 @@ def test_mappings_of_vanished_endpoints_are_removed_but_foreign_files_kept(
     write_wiremock(db, tmp_path)
     assert not stale.exists()
     assert handwritten.exists()
+
+
+def test_a_variant_told_apart_by_a_request_header_answers_only_with_it(wiremock, tmp_path):
+    """A 304 recorded for If-None-Match must not shadow the 200 of the same path."""
+    db = open_store(tmp_path / "store.db", must_exist=False)
+    rows = [observation(f"/items/{n}", 1_700_000_000 + n, {"id": n, "name": f"item {n}"})
+            for n in range(1, 6)]
+    conditional = observation("/items/1", 1_700_000_010, {})
+    conditional.update(status=304, response_body=b"", response_media_type="",
+                       request_headers=json.dumps([["If-None-Match", '"v1"'],
+                                                   ["User-Agent", "client/1"]]))
+    rows.append(conditional)
+    insert_observations(db, rows)
+    infer_endpoints(db)
+    written = {stub.endpoint["status"]: stub.path for stub in write_wiremock(db, tmp_path / "wm")}
+    variant = json.loads(written[304].read_text())
+    assert variant["request"]["headers"] == {"If-None-Match": {"equalTo": '"v1"'}}
+    ids = []
+    try:
+        for path in written.values():
+            status, body = _request(wiremock, "POST", "/__admin/mappings", path.read_bytes(),
+                                    {"Content-Type": "application/json"})
+            assert status == 201, body
+            ids.append(json.loads(body)["id"])
+        assert _request(wiremock, "GET", "/items/1", headers={"If-None-Match": '"v1"'})[0] == 304
+        status, body = _request(wiremock, "GET", "/items/1")
+        assert status == 200 and json.loads(body)["id"] in range(1, 6)
+        assert _request(wiremock, "GET", "/items/3", headers={"If-None-Match": '"v1"'})[0] == 200
+    finally:
+        for mapping_id in ids:
+            _request(wiremock, "DELETE", f"/__admin/mappings/{mapping_id}")
