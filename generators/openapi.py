@@ -17,7 +17,13 @@ from pathlib import Path
 
 import sqlite_utils
 
-from freshmock.generators.emit import endpoints_by_service, slug, write_generated
+from freshmock.generators.emit import (
+    endpoints_by_service,
+    json_has,
+    remove_stale,
+    slug,
+    write_generated,
+)
 from freshmock.generators.exemplars import Exemplar, load_exemplar
 from freshmock.generators.paths import is_parameter
 from freshmock.generators.templating import environment
@@ -155,4 +161,7 @@ def write_openapi(
         text = env.get_template("openapi.json.j2").render(document=document)
         write_generated(target, text)
         written.append(WrittenDocument(service_name, target, document))
+    if service is None:  # every dependency was written: a document of none other is stale
+        remove_stale(out_dir, "*.openapi.json", [w.path for w in written],
+                     json_has("info", "x-freshmock-last-observed"))
     return written

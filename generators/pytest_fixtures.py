@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 
 import sqlite_utils
 
-from freshmock.generators.emit import endpoints_by_service, slug, write_generated
+from freshmock.generators.emit import endpoints_by_service, remove_stale, slug, write_generated
 from freshmock.generators.exemplars import Exemplar, load_exemplar
 from freshmock.generators.paths import is_parameter
 from freshmock.generators.templating import environment
@@ -208,4 +208,7 @@ def write_pytest_fixtures(
         write_generated(target, text)
         fixtures = tuple(f"{prefix}_{kind}" for kind in ("base_url", "responses", "respx"))
         written.append(WrittenModule(service_name, target, target.stem, fixtures, endpoints))
+    if service is None:  # every dependency was written: a module of none other is stale
+        remove_stale(out_dir, "*_stubs.py", [w.path for w in written],
+                     lambda text: "as freshmock last observed it; regenerate" in text[:300])
     return written

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import sqlite_utils
 
-from freshmock.generators.emit import endpoints_by_service, slug, write_generated
+from freshmock.generators.emit import (
+    endpoints_by_service,
+    json_has,
+    remove_stale,
+    slug,
+    write_generated,
+)
 from freshmock.generators.templating import environment
 from freshmock.generators.wiremock import mapping_name
 
@@ -68,15 +74,11 @@ def write_schema_files(
                 text = env.get_template("schema.json.j2").render(document=document)
                 write_generated(target, text)
                 written.append(WrittenSchema(service_name, target, endpoint))
-        keep = {stub.path for stub in written}
-        for stale in sorted(folder.glob("*.schema.json")):
-            if stale not in keep and _is_generated(stale):
-                stale.unlink()  # an endpoint no longer observed: its schema goes too
+        remove_stale(folder, "*.schema.json", {stub.path for stub in written},
+                     json_has("x-freshmock"))
+    if service is None:  # a dependency no longer observed: its schemas go too
+        written_dirs = {stub.path.parent for stub in written}
+        for folder in sorted(p for p in out_dir.iterdir() if p.is_dir()):
+            if folder not in written_dirs:
+                remove_stale(folder, "*.schema.json", (), json_has("x-freshmock"))
     return written
-
-
-def _is_generated(path: Path) -> bool:
-    try:
-        return "x-freshmock" in json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError):
-        return False

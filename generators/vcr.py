@@ -39,7 +39,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
-from freshmock.generators.emit import endpoints_by_service, slug, write_generated
+from freshmock.generators.emit import endpoints_by_service, remove_stale, slug, write_generated
 from freshmock.generators.exemplars import Exemplar, load_exemplar
 from freshmock.generators.paths import is_parameter
 from freshmock.generators.templating import environment
@@ -256,4 +256,7 @@ def write_vcr_cassettes(
         target = out_dir / f"{slug(service_name)}.yaml"
         write_generated(target, text)
         written.append(WrittenCassette(service_name, target, ordered))
+    if service is None:  # every dependency was written: a cassette of none other is stale
+        remove_stale(out_dir, "*.yaml", [w.path for w in written],
+                     lambda text: text.startswith("# freshmock: VCR.py cassette of "))
     return written

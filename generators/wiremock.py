@@ -21,7 +21,13 @@ from urllib.parse import parse_qsl
 
 import sqlite_utils
 
-from freshmock.generators.emit import endpoints_by_service, slug, write_generated
+from freshmock.generators.emit import (
+    endpoints_by_service,
+    json_has,
+    remove_stale,
+    slug,
+    write_generated,
+)
 from freshmock.generators.exemplars import Exemplar, load_exemplar
 from freshmock.generators.templating import environment
 from freshmock.proxy.redaction import is_redacted
@@ -154,13 +160,6 @@ def render_mapping(env, endpoint: dict, exemplar: Exemplar, dominant: bool,
     )
 
 
-def _is_generated(path: Path) -> bool:
-    try:
-        return "freshmock" in json.loads(path.read_text()).get("metadata", {})
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
 def write_wiremock(
     db: sqlite_utils.Database,
     out_dir: Path,
@@ -193,7 +192,10 @@ def write_wiremock(
             write_generated(target, text)
             keep.add(target)
             written.append(WrittenStub(service_name, target, endpoint))
-        for stale in sorted(mappings.glob("*.json")):
-            if stale not in keep and _is_generated(stale):
-                stale.unlink()
+        remove_stale(mappings, "*.json", keep, json_has("metadata", "freshmock"))
+    if service is None:  # a dependency no longer observed: its mappings go too
+        written_dirs = {stub.path.parent for stub in written}
+        for folder in sorted(out_dir.glob("*/mappings")):
+            if folder not in written_dirs:
+                remove_stale(folder, "*.json", (), json_has("metadata", "freshmock"))
     return written

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from freshmock.generators.infer import infer_endpoints
 from freshmock.generators.targets import TARGETS
+from freshmock.proxy.store import insert_observations
 
-from golden_store import build_golden_store
+from golden_store import build_golden_store, golden_rows
 
 GOLDEN = Path(__file__).parent / "golden" / "stubs"
 
@@ -72,3 +74,23 @@ def test_one_changed_field_changes_only_the_lines_of_that_field(golden_db, targe
     if target != "jsonschema":  # schemas hold no values; every other target replays the body
         assert any("Ada King" in line for line in changed_lines)
         assert len(changed_lines) <= 8, changed_lines
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_stubs_of_a_dependency_no_longer_observed_are_removed_foreign_files_kept(target,
+                                                                                tmp_path):
+    before = build_golden_store(tmp_path / "before.db")
+    legacy = [{**row, "service": "legacy-api"} for row in golden_rows()[:2]]
+    insert_observations(before, legacy)
+    infer_endpoints(before)
+    out = tmp_path / "out"
+    written = TARGETS[target].writer()(before, out)
+    legacy_files = [w.path for w in written if w.service == "legacy-api"]
+    assert legacy_files
+    foreign = legacy_files[0].parent / "written-by-hand.txt"
+    foreign.write_text("mine\n")
+    after = _generate(build_golden_store(tmp_path / "after.db"), target, out)
+    assert not any(path.exists() for path in legacy_files)
+    assert foreign.exists()
+    assert {name: data for name, data in after.items() if "written-by-hand" not in name} == (
+        _tree(GOLDEN / target))
