@@ -1,0 +1,265 @@
+"""Commands that capture traffic: record (the sidecar), import, demo, stats."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from freshmock.generators.cli_common import (
+    DEFAULT_DB,
+    ConfigOption,
+    DbOption,
+    StoreError,
+    _ensure_parent,
+    _open,
+    app,
+    fail,
+)
+
+PANEL = "Record traffic"
+
+
+def _listener_failure(message: str, host: str, port: int) -> str:
+    # mitmproxy's message suggests its own --mode syntax, which means nothing here.
+    if "address already in use" in message.lower():
+        return (f"cannot listen on {host}:{port}: address already in use "
+                "(choose another --listen-port)")
+    return message.splitlines()[0] if message else "the recording proxy failed to start"
+
+
+@app.command(rich_help_panel=PANEL)
+def record(
+    upstream: Annotated[
+        str | None,
+        typer.Option(help="Dependency to reverse-proxy, e.g. http://127.0.0.1:9000. "
+                     "Omit for a regular forward proxy (clients set HTTP(S)_PROXY)."),
+    ] = None,
+    listen_host: Annotated[str, typer.Option(help="Address the proxy listens on.")] = "127.0.0.1",
+    listen_port: Annotated[int, typer.Option(help="Port the proxy listens on.")] = 8080,
+    db: DbOption = DEFAULT_DB,
+    service: Annotated[
+        str, typer.Option(help="Name recorded for the dependency (default: upstream host:port).")
+    ] = "",
+    check_upstream: Annotated[
+        bool, typer.Option(help="Refuse to start when the upstream does not accept connections.")
+    ] = True,
+    config: ConfigOption = None,
+) -> None:
+    """Run the recording proxy until Ctrl-C or SIGTERM (then drain to the store).
+
+    With --config, a freshmock.toml can name several dependencies, each served
+    on its own port from this one process ([[dependencies]]: name, upstream,
+    listen_port), plus the store, limits and a CA bundle ([record]); see
+    docs/sidecar.md.
+    """
+    # mitmproxy loads only for the commands that run it: the others start faster
+    from freshmock.proxy.record_config import RecordConfigError, load_record_config
+    from freshmock.proxy.redaction import RedactionConfigError, load_rules
+    from freshmock.proxy.sidecar import (
+        Sidecar,
+        SidecarConfig,
+        SidecarError,
+        check_upstream_reachable,
+        listener_modes,
+        mode_for,
+        parse_upstream,
+    )
+
+    options, listeners, ca_bundle = {}, (), None
+    if config is not None:
+        try:
+            load_rules(config)  # fail here, in one line, rather than inside mitmproxy
+            settings = load_record_config(config, parse_upstream)
+        except (RedactionConfigError, RecordConfigError) as error:
+            fail(str(error))
+        options.update(settings.recorder_options)
+        options["config"] = str(config)
+        listeners, ca_bundle = settings.listeners, settings.ca_bundle
+        if settings.db is not None and db == DEFAULT_DB:
+            db = Path(settings.db)
+        if settings.listen_host is not None and listen_host == "127.0.0.1":
+            listen_host = settings.listen_host
+        if listeners and upstream is not None:
+            fail(f"--upstream and [[dependencies]] in {config} both name upstreams; use one")
+    _ensure_parent(db)
+    sidecar_config = SidecarConfig(str(db), upstream, listen_host, listen_port, service,
+                                   recorder_options=options, listeners=listeners,
+                                   ca_bundle=ca_bundle)
+    try:
+        mode = mode_for(sidecar_config)
+        upstreams = [x.upstream for x in listeners if x.upstream] or [upstream]
+        if check_upstream:
+            for url in upstreams:
+                if url is not None:
+                    check_upstream_reachable(url)
+    except SidecarError as error:
+        fail(str(error))
+    sidecar = Sidecar(sidecar_config)
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, sidecar.stop)
+        task = asyncio.ensure_future(sidecar.run())
+        while not sidecar.listen_addresses and not task.done():
+            await asyncio.sleep(0.02)
+        if listeners and sidecar.listen_addresses:
+            for spec, name in listener_modes(sidecar_config).items():
+                for host, port in sidecar.listeners_by_mode.get(spec, []):
+                    what = f"{name}: reverse proxy" if name else "forward proxy"
+                    typer.echo(f"freshmock: {what} on http://{host}:{port} "
+                               f"({spec.split('@')[0]})", err=True)
+            typer.echo(f"freshmock: recording into {db}; Ctrl-C or SIGTERM to stop", err=True)
+        elif sidecar.listen_addresses:
+            host, port = sidecar.listen_addresses[0]
+            typer.echo(
+                f"freshmock: recording ({mode}) on http://{host}:{port} into {db}; "
+                "Ctrl-C or SIGTERM to stop",
+                err=True,
+            )
+        await task
+
+    try:
+        asyncio.run(serve())
+    except SidecarError as error:
+        fail(_listener_failure(str(error), listen_host, listen_port) if not listeners
+             else str(error).splitlines()[0])
+    counters = sidecar.recorder.counters
+    typer.echo(
+        f"freshmock: stopped; {counters['recorded']} observations recorded, "
+        f"{counters['dropped']} dropped, {counters['lost']} lost to errors",
+        err=True,
+    )
+
+
+@app.command(rich_help_panel=PANEL)
+def demo(
+    db: DbOption = DEFAULT_DB,
+    out: Annotated[Path, typer.Option(help="Where the WireMock mappings go.")] = Path(
+        "stubs/wiremock"
+    ),
+) -> None:
+    """Run the whole loop on a built-in demo dependency: record, infer, write WireMock stubs."""
+    from freshmock.generators.demo.run import run_demo
+    from freshmock.proxy.sidecar import SidecarError
+
+    _ensure_parent(db)
+    try:
+        result = run_demo(db, out, say=lambda line: typer.echo(f"· {line}"))
+    except (SidecarError, StoreError) as error:
+        fail(str(error))
+    typer.echo("")
+    typer.echo(
+        f"{result.counters.get('recorded', 0)} of {result.requests_sent} requests recorded; "
+        f"{result.observations_in_store} observations in {db}"
+    )
+    typer.echo(f"{len(result.endpoints)} endpoints inferred:")
+    for endpoint in result.endpoints:
+        typer.echo(
+            f"  {endpoint['method']:<5} {endpoint['path_template']:<32} {endpoint['status']}  "
+            f"{endpoint['observations']:>3} obs"
+        )
+    service_dirs = sorted({stub.path.parent.parent for stub in result.stubs})
+    typer.echo(f"{len(result.stubs)} WireMock mappings written to "
+               + ", ".join(str(d / "mappings") for d in service_dirs))
+    if service_dirs:
+        typer.echo(f"serve them with: wiremock --root-dir {service_dirs[0]}")
+
+
+@app.command(rich_help_panel=PANEL)
+def stats(
+    db: DbOption = DEFAULT_DB,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, for scripts.")] = False,
+) -> None:
+    """What each recording run saw, kept, sampled out, dropped and lost, and why."""
+    from freshmock.proxy.store import read_counters
+
+    runs = read_counters(_open(db))
+    if as_json:
+        typer.echo(json.dumps(runs, indent=2))
+        return
+    if not runs:
+        typer.echo(f"no recording runs in {db} yet", err=True)
+        return
+    totals: dict[str, int] = {}
+    for run in runs:
+        typer.echo(
+            f"run {run['run_id'][:8]}  {run['service'] or '-'}  "
+            f"{run['started_at']} .. {run['updated_at']}"
+        )
+        typer.echo(
+            f"  seen {run['seen']}  recorded {run['recorded']} "
+            f"({run['sampled_out']} without bodies: over budget)  dropped {run['dropped']}  "
+            f"lost {run['lost']}  redacted {run['redacted']}  errors {run['errors']}"
+        )
+        kinds = {k.removeprefix("errors."): v for k, v in run["detail"].items()
+                 if k.startswith("errors.") and v}
+        if kinds:
+            typer.echo("  errors: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+        for key in ("seen", "recorded", "sampled_out", "dropped", "lost", "redacted", "errors"):
+            totals[key] = totals.get(key, 0) + (run[key] or 0)
+    if len(runs) > 1:
+        typer.echo(f"{len(runs)} runs: " + "  ".join(f"{k} {v}" for k, v in totals.items()))
+
+
+@app.command(name="import", rich_help_panel=PANEL)
+def import_captures(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="HAR files (.har, .zhar) and mitmproxy flow files "
+                       "(mitmdump -w), in any mix.", metavar="FILE", show_default=False),
+    ],
+    db: DbOption = DEFAULT_DB,
+    service: Annotated[
+        str, typer.Option(help="Name recorded for the dependency (default: each request's "
+                          "host:port, as record does).")
+    ] = "",
+    config: ConfigOption = None,
+    body_budget: Annotated[
+        int, typer.Option(min=0, help="Bodies kept per endpoint per hour of observation time, "
+                          "over which only new shapes keep theirs (record's sidecar keeps 120); "
+                          "0 keeps every body.")
+    ] = 0,
+) -> None:
+    """Import existing captures, redacted exactly as live recording redacts them.
+
+    Each exchange keeps its own time (HAR startedDateTime, a flow's start)
+    and goes through the recorder's redaction (extended by the redaction
+    table of --config, as for record) before anything is written. Flows that
+    ended in an error are recorded as the sidecar records them; TCP, UDP and
+    DNS flows are skipped. Exchanges already in the store (same flow id) are
+    skipped, so importing a file twice adds nothing.
+
+    All or nothing: a malformed file stops the import with one line naming
+    the file and the entry (counted from 0: entry 3 is log.entries[3]), and
+    nothing from any file is written. Exit codes: 0 imported, 2 a file, the
+    store or an option is unusable.
+    """
+    from freshmock.proxy.import_errors import CaptureFileError
+    from freshmock.proxy.importer import read_captures, write_captures
+    from freshmock.proxy.redaction import DEFAULT_RULES, RedactionConfigError, load_rules
+
+    try:
+        rules = load_rules(config) if config is not None else DEFAULT_RULES
+        built = read_captures(files, service=service, rules=rules)
+        _ensure_parent(db)
+        results = write_captures(db, built, body_budget=body_budget)
+    except (RedactionConfigError, CaptureFileError, StoreError) as error:
+        fail(str(error), code=2)
+    for result in results:
+        notes = [f"{result.already_stored} already in the store"] if result.already_stored else []
+        if result.sampled_out:
+            notes.append(f"{result.sampled_out} without bodies (over --body-budget)")
+        if result.websocket_messages:
+            notes.append(f"{result.websocket_messages} WebSocket messages")
+        notes += [f"{count} {kind} skipped" for kind, count in sorted(result.skipped.items())]
+        typer.echo(f"{result.path}: {result.imported} of {result.exchanges} exchanges imported "
+                   f"({result.kind})" + "".join(f"; {note}" for note in notes))
+    typer.echo(f"{sum(r.imported for r in results)} exchanges imported into {db}; "
+               f"{sum(r.redacted for r in results)} header and query values redacted "
+               "(bodies are redacted too, uncounted)")

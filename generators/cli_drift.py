@@ -1,0 +1,171 @@
+"""Commands that compare: diff (drift reports) and check (stub freshness)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from freshmock.generators.cli_common import (
+    DEFAULT_DB,
+    ConfigOption,
+    DbOption,
+    StoreError,
+    _path_rules,
+    app,
+    fail,
+)
+from freshmock.proxy.store import open_store
+
+PANEL = "Check mocks against reality"
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class FailOn(str, Enum):
+    breaking = "breaking"
+    risky = "risky"
+    any = "any"
+    never = "never"
+
+
+def _days(text: str, option: str) -> int:
+    from freshmock.generators.window import WindowError, window_days
+
+    try:
+        days = window_days(text, option)
+    except WindowError as error:
+        fail(str(error), code=2)
+    if days is None:  # "all" is a window for stubs, not for a comparison
+        fail(f"{option} takes a number of days or weeks such as 7d or 4w, not {text!r}", code=2)
+    return days
+
+
+@app.command(rich_help_panel=PANEL)
+def diff(
+    since: Annotated[
+        str, typer.Option(help="Current window: the last N days (7d) or weeks (2w) observed.")
+    ] = "7d",
+    baseline_window: Annotated[
+        str, typer.Option(help="Baseline: this many days before the current window.")
+    ] = "28d",
+    db: DbOption = DEFAULT_DB,
+    report_format: Annotated[
+        ReportFormat, typer.Option("--format", help="text for people, json for tools, "
+                                   "markdown for a pull request body.")
+    ] = ReportFormat.text,
+    fail_on: Annotated[
+        FailOn, typer.Option(help="Exit 1 when a change at or above this class is found.")
+    ] = FailOn.breaking,
+    service: Annotated[str | None, typer.Option(help="Only this dependency.")] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(help="Folder of committed freshmock stubs to use as the baseline "
+                     "instead of --baseline-window."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Report how each dependency's observed behaviour drifted: breaking, risky, additive.
+
+    Compares the current window (the last --since days up to the newest
+    observation) with the --baseline-window before it, or with what the stubs
+    in --against say. Exit codes: 0 nothing at or above --fail-on, 1 drift at
+    or above it, 2 usage errors.
+    """
+
+    from freshmock.generators.diff import compare_windows
+    from freshmock.generators.drift_report import (
+        Windows,
+        exceeds,
+        render_json,
+        render_markdown,
+        render_text,
+    )
+    from freshmock.generators.infer import merge_window, update_partials
+    from freshmock.proxy.store import last_observed_day
+
+    current_days = _days(since, "--since")
+    baseline_days = _days(baseline_window, "--baseline-window")
+    try:
+        store = open_store(db)
+    except StoreError as error:
+        fail(str(error), code=2)
+    rules = _path_rules(config)
+    update_partials(store, rules=rules)
+    newest = last_observed_day(store)
+    if newest is None:
+        fail(f"no completed observations in {db}", code=2)
+    end = date.fromisoformat(newest)
+    current = (end - timedelta(days=current_days - 1), end)
+    current_days_text = tuple(d.isoformat() for d in current)
+    if against is not None:
+        from freshmock.generators.stub_baseline import (
+            StubBaselineError,
+            baseline_days,
+            read_stub_baseline,
+        )
+
+        try:
+            baseline_data = read_stub_baseline(against)
+        except StubBaselineError as error:
+            fail(str(error), code=2)
+        windows = Windows(baseline_days(baseline_data), current_days_text)
+    else:
+        baseline = (current[0] - timedelta(days=baseline_days), current[0] - timedelta(days=1))
+        windows = Windows(tuple(d.isoformat() for d in baseline), current_days_text)
+        baseline_data = merge_window(store, *windows.baseline, rules=rules)
+    drifts = compare_windows(
+        baseline_data, merge_window(store, *windows.current, rules=rules), service=service
+    )
+    render = {"text": render_text, "json": render_json, "markdown": render_markdown}
+    typer.echo(render[report_format.value](drifts, windows), nl=False)
+    raise typer.Exit(1 if exceeds(drifts, fail_on.value) else 0)
+
+
+_AGE = re.compile(r"^(\d+)([hdw])$")
+
+
+@app.command(rich_help_panel=PANEL)
+def check(
+    folder: Annotated[
+        Path, typer.Argument(help="Folder of generated stubs (searched recursively).")
+    ],
+    max_age: Annotated[
+        str, typer.Option(help="Budget for a stub's latest observation: e.g. 36h, 7d, 2w.")
+    ] = "7d",
+) -> None:
+    """Fail when any stub's dependency was last observed longer ago than --max-age.
+
+    The gate a consumer's CI runs before trusting its mocks: exit 0 when
+    every stub is fresh, 1 naming each stale stub and its age, 2 for usage
+    errors (no stubs found, a bad --max-age).
+    """
+    from datetime import UTC, datetime
+
+    from freshmock.generators.check import describe_age, stub_ages
+
+    match = _AGE.match(max_age.strip())
+    if not match:
+        fail(f"--max-age takes hours, days or weeks such as 36h, 7d or 2w, not {max_age!r}",
+             code=2)
+    unit = {"h": 1, "d": 24, "w": 24 * 7}[match[2]]
+    budget = timedelta(hours=int(match[1]) * unit)
+    if not folder.is_dir():
+        fail(f"{folder} is not a folder of stubs", code=2)
+    ages = stub_ages(folder, datetime.now(UTC))
+    if not ages:
+        fail(f"no freshmock stubs under {folder}", code=2)
+    stale = [a for a in ages if a.age > budget]
+    for item in stale:
+        typer.echo(f"stale: {item.path}  {item.endpoint}  last observed "
+                   f"{describe_age(item.age)} ago (budget {max_age})")
+    typer.echo(f"{len(ages) - len(stale)} of {len(ages)} stubs observed within {max_age}")
+    raise typer.Exit(1 if stale else 0)
