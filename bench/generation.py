@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from doc_section import replace_section
+
 from freshmock.generators.infer import infer_endpoints
 from freshmock.generators.targets import TARGETS
 from freshmock.proxy.store import insert_observations, list_endpoints, open_store
@@ -161,13 +163,7 @@ def render(result: dict, quick: bool) -> str:
 
 
 def write_section(text: str, path: Path) -> None:
-    current = path.read_text() if path.exists() else "# Performance\n"
-    if START in current and END in current:
-        before, rest = current.split(START, 1)
-        current = before + text.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    path.write_text(current)
+    replace_section(text, path, START, END)
 
 
 def main(argv=None) -> int:

@@ -28,6 +28,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from doc_section import replace_section
 from genson import SchemaBuilder
 
 from freshmock.generators.infer import infer_endpoints
@@ -255,14 +256,7 @@ def render(throughput_rows, incremental_row, memory, quick: bool) -> str:
 
 
 def write_section(text: str, path: Path) -> None:
-    current = path.read_text() if path.exists() else "# Performance\n"
-    if START in current and END in current:
-        before, rest = current.split(START, 1)
-        after = rest.split(END, 1)[1]
-        current = before + text.rstrip("\n") + after
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    path.write_text(current)
+    replace_section(text, path, START, END)
 
 
 def main(argv=None) -> int:

@@ -10,6 +10,7 @@ import json
 import math
 from pathlib import Path
 
+from doc_section import replace_section
 from proxies import CONFIGS, REFERENCE
 from results import (
     OpenLoopCheck,
@@ -401,15 +402,8 @@ def render(run: Run, command: str) -> str:
     ]) + "\n"
 
 
-def write_section(section: str, path: Path) -> None:
-    """Replace the capture section of ``path``; keep everything else (other benchmarks')."""
-    current = path.read_text() if path.exists() else "# Performance\n"
-    if START in current and END in current:
-        before, rest = current.split(START, 1)
-        current = before + section.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + section
-    path.write_text(current)
+def write_section(text: str, path: Path) -> None:
+    replace_section(text, path, START, END)
 
 
 def stdout_tables(run: Run) -> str:
