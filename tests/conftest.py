@@ -3,8 +3,14 @@ mitmproxy master with the recorder, real SQLite files)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,3 +74,35 @@ def free_port() -> int:
 def freshmock_command(*args: str) -> list[str]:
     """The CLI as a user runs it, in a subprocess of this interpreter."""
     return [sys.executable, "-m", "freshmock.generators", *args]
+
+
+class RecordRun:
+    """A running `freshmock record --config`: its process and what it printed."""
+
+    def __init__(self, process: subprocess.Popen, log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def recording_with_config(config: Path, timeout: float = 60) -> Iterator[RecordRun]:
+    """`freshmock record --config CONFIG` as a real process, listening until the block
+    ends; then SIGTERM to its process group (it drains) and wait for it."""
+    log = config.with_suffix(".log")
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(freshmock_command("record", "--config", str(config)),
+                                   stdout=sink, stderr=sink, start_new_session=True)
+    run = RecordRun(process, log)
+    try:
+        deadline = time.monotonic() + timeout
+        while "recording into" not in run.output():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"freshmock record did not start: {run.output()}")
+            time.sleep(0.05)
+        yield run
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(60)

@@ -13,12 +13,8 @@ import http.client
 import http.server
 import ipaddress
 import json
-import os
-import signal
 import ssl
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +34,7 @@ from freshmock.proxy.record_config import Listener
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 from freshmock.proxy.store import open_store
 
-from conftest import free_port, freshmock_command
+from conftest import free_port, recording_with_config
 
 BODY = json.dumps({"id": 7, "name": "ada", "plan": "team"}).encode()
 
@@ -468,21 +464,9 @@ name = "payments"
 upstream = "{upstream.url}"
 listen_port = {port}
 """)
-        log = tmp_path / "record.log"
-        with open(log, "wb") as sink:
-            process = subprocess.Popen(freshmock_command("record", "--config", str(config)),
-                                       stdout=sink, stderr=sink, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 60
-            while "recording into" not in log.read_text():
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"freshmock record did not start: {log.read_text()}")
-                time.sleep(0.05)
+        with recording_with_config(config) as run:
             assert _get(port, "/charges/42") == (200, BODY)
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(60)
-    assert process.returncode == 0, log.read_text()
+    assert run.process.returncode == 0, run.output()
     assert upstream.seen == [("HTTP/1.1", "/charges/42")]
     rows = [(r["service"], r["scheme"], r["path"], r["status"], r["error"]) for r in _rows(db)]
     assert rows == [("payments", "https", "/charges/42", 200, None)]

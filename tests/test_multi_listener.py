@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import os
-import signal
 import subprocess
 import time
 
@@ -15,7 +13,7 @@ from freshmock.proxy.record_config import RecordConfigError, parse_record_config
 from freshmock.proxy.sidecar import SidecarError, parse_upstream
 from freshmock.proxy.store import open_store
 
-from conftest import free_port, freshmock_command
+from conftest import free_port, freshmock_command, recording_with_config
 
 
 def _parse(text: str):
@@ -110,23 +108,15 @@ name = "orders-api"
 upstream = "{orders.url}"
 listen_port = {orders_port}
 """)
-        log = tmp_path / "record.log"
-        with open(log, "wb") as sink:
-            process = subprocess.Popen(freshmock_command("record", "--config", str(config)),
-                                       stdout=sink, stderr=sink, start_new_session=True)
-        try:
-            _wait_for(lambda: "recording into" in log.read_text(), "no listeners", log)
-            text = log.read_text()
+        with recording_with_config(config) as run:
+            text = run.output()
             assert f"users-api: reverse proxy on http://127.0.0.1:{users_port}" in text
             assert f"orders-api: reverse proxy on http://127.0.0.1:{orders_port}" in text
             assert f"forward proxy on http://127.0.0.1:{forward_port}" in text
             assert [_get(users_port, "/users/1") for _ in range(3)] == [200] * 3
             assert [_get(orders_port, "/users/2/orders") for _ in range(2)] == [200] * 2
             assert _get(forward_port, "/health", proxy_to=orders.url) == 200
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(60)
-    assert process.returncode == 0, log.read_text()
+    assert run.process.returncode == 0, run.output()
     rows = open_store(db).execute(
         "select service, path, count(*) from observations group by service, path "
         "order by service, path").fetchall()
