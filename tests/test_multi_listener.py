@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import subprocess
-import time
 
 import pytest
 
@@ -78,14 +77,6 @@ def _get(port: int, path: str, proxy_to: str | None = None) -> int:
         return response.status
     finally:
         connection.close()
-
-
-def _wait_for(predicate, what: str, log, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}; recorder said: {log.read_text()}")
-        time.sleep(0.1)
 
 
 def test_one_process_records_each_dependency_under_its_own_name(tmp_path):
