@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from freshmock.generators.check import parse_timestamp, stub_ages
+from freshmock.generators.targets import TARGETS
+from freshmock.proxy.store import list_endpoints
+
 from conftest import freshmock_command
+from golden_store import build_golden_store
 
 
 def run_check(folder, *args):
@@ -49,3 +57,36 @@ def test_usage_errors_exit_2(tmp_path):
     assert run_check(tmp_path / "missing").returncode == 2
     (tmp_path / "x.json").write_text("{}")
     assert run_check(tmp_path, "--max-age", "soon").returncode == 2
+
+
+def _route(endpoint: str) -> str:
+    """"svc GET /users/{user_id} 404" -> "svc GET /users/{user_id}" (OpenAPI has no status)."""
+    head, _, last = endpoint.rpartition(" ")
+    return head if last.isdigit() else endpoint
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_every_target_states_its_freshness_and_check_reads_it(target, tmp_path):
+    db = build_golden_store(tmp_path / "store.db")
+    out = tmp_path / target
+    TARGETS[target].writer()(db, out)
+    # The golden store was last observed on 2026-11-20: days ago, but not years.
+    stale = run_check(out, "--max-age", "1d")
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    assert any("GET /orders/{order_id}" in line for line in stale.stdout.splitlines())
+    fresh = run_check(out, "--max-age", "3650d")
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+
+    observed: dict[str, set] = defaultdict(set)
+    for e in list_endpoints(db):
+        if target == "jsonschema" and not e["response_schema"]:
+            continue  # a text/plain health check has no schema file
+        observed[f"{e['service']} {e['method']} {e['path_template']}"].add(
+            parse_timestamp(e["last_seen"]))
+    ages = stub_ages(out, datetime(2026, 11, 21, tzinfo=UTC))
+    assert {_route(a.endpoint) for a in ages} == set(observed)
+    for age in ages:
+        stamps = observed[_route(age.endpoint)]
+        # an OpenAPI operation states the latest of its statuses
+        assert age.last_observed in stamps if target != "openapi" else (
+            age.last_observed == max(stamps))
