@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -15,3 +16,11 @@ def replace_section(text: str, path: Path, start: str, end: str) -> None:
     else:
         current = current.rstrip("\n") + "\n\n" + text
     path.write_text(current)
+
+
+def show_and_save(text: str, out: Path | None, start: str, end: str) -> None:
+    """Print a section without its markers; refresh it in ``out`` unless None (--quick)."""
+    print(re.sub(r"<!--.*?-->\n?", "", text))
+    if out is not None:
+        replace_section(text, out, start, end)
+        print(f"wrote {out}")

@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from doc_section import replace_section
+from doc_section import show_and_save
 
 from freshmock.generators.infer import infer_endpoints
 from freshmock.generators.targets import TARGETS
@@ -162,10 +161,6 @@ def render(result: dict, quick: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path) -> None:
-    replace_section(text, path, START, END)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="200 endpoints; prints only")
@@ -174,11 +169,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     result = measure(200 if args.quick else 1000)
     text = render(result, args.quick)
-    print(re.sub(r"<!--.*?-->\n?", "", text))
     out = args.out or (None if args.quick else REPO / "docs" / "performance.md")
-    if out is not None:
-        write_section(text, out)
-        print(f"wrote {out}")
+    show_and_save(text, out, START, END)
     return 0
 
 

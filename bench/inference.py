@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from doc_section import replace_section
+from doc_section import show_and_save
 from genson import SchemaBuilder
 
 from freshmock.generators.infer import infer_endpoints
@@ -255,10 +254,6 @@ def render(throughput_rows, incremental_row, memory, quick: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path) -> None:
-    replace_section(text, path, START, END)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small corpus; prints only")
@@ -270,11 +265,8 @@ def main(argv=None) -> int:
     inc = incremental(count, runs)
     memory = [(n, peak_memory(n)) for n in ((2_000, 8_000) if args.quick else (5_000, 20_000))]
     text = render(rows, inc, memory, args.quick)
-    print(re.sub(r"<!--.*?-->\n?", "", text))
     out = args.out or (None if args.quick else REPO / "docs" / "performance.md")
-    if out is not None:
-        write_section(text, out)
-        print(f"wrote {out}")
+    show_and_save(text, out, START, END)
     return 0
 
 

@@ -206,14 +206,19 @@ INFER_PARTIAL_KEY = (*ENDPOINT_KEY, "day")
 INFER_WATERMARK_COLUMNS = {"name": str, "last_id": int, "version": str}
 
 
+def add_missing_columns(table: sqlite_utils.db.Table, columns: dict) -> None:
+    """Bring a table made by an older freshmock up to ``columns`` (new ones are null)."""
+    existing = {column.name for column in table.columns}
+    for name, kind in columns.items():
+        if name not in existing:
+            table.add_column(name, kind)
+
+
 def ensure_infer_tables(db: sqlite_utils.Database) -> None:
     if not db[INFER_PARTIALS].exists():
         db[INFER_PARTIALS].create(INFER_PARTIAL_COLUMNS, pk=INFER_PARTIAL_KEY)
-    else:  # a store from an older freshmock
-        existing = {column.name for column in db[INFER_PARTIALS].columns}
-        for name, kind in INFER_PARTIAL_COLUMNS.items():
-            if name not in existing:
-                db[INFER_PARTIALS].add_column(name, kind)
+    else:
+        add_missing_columns(db[INFER_PARTIALS], INFER_PARTIAL_COLUMNS)
     if not db[INFER_WATERMARKS].exists():
         db[INFER_WATERMARKS].create(INFER_WATERMARK_COLUMNS, pk="name")
 
@@ -367,10 +372,7 @@ WEBSOCKET_COLUMNS = {
 def ensure_capture_tables(db: sqlite_utils.Database) -> None:
     """Add what the capture path needs to a store made by an older freshmock."""
     ensure_tables(db)
-    existing = {column.name for column in db[OBSERVATIONS].columns}
-    for name, kind in OBSERVATION_COLUMNS.items():
-        if name not in existing:
-            db[OBSERVATIONS].add_column(name, kind)
+    add_missing_columns(db[OBSERVATIONS], OBSERVATION_COLUMNS)
     if not db[COUNTERS].exists():
         db[COUNTERS].create(COUNTER_COLUMNS, pk="run_id")
     if not db[WEBSOCKET_MESSAGES].exists():

@@ -349,3 +349,18 @@ def websocket_conversation(port: int, messages: list[str | bytes], path: str = "
         sock.sendall(ws.send(ws_events.CloseConnection(code=1000)))
         pump(lambda: "closed" in replies)
     return replies
+
+
+def send_requests(connection: http.client.HTTPConnection, requests) -> list[tuple[int, bytes]]:
+    """Send ``(method, path, body, headers)`` on one connection, ``body`` being None or
+    ``(content_type, bytes)``; returns each ``(status, response body)``."""
+    answers = []
+    for method, path, body, headers in requests:
+        headers = dict(headers)
+        data = None
+        if body is not None:
+            headers["Content-Type"], data = body
+        connection.request(method, path, body=data, headers=headers)
+        response = connection.getresponse()
+        answers.append((response.status, response.read()))
+    return answers

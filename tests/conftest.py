@@ -3,6 +3,7 @@ mitmproxy master with the recorder, real SQLite files)."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -106,3 +107,47 @@ def recording_with_config(config: Path, timeout: float = 60) -> Iterator[RecordR
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(60)
+
+
+@contextmanager
+def running_peer(command: list[str], port: int, ready_path: str, what: str,
+                 env: dict | None = None, timeout: float = 90) -> Iterator[int]:
+    """A real peer tool (WireMock, Prism: npm wrappers around another process) on
+    127.0.0.1:``port``, up once ``ready_path`` answers; its process group is stopped after."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True, env=env)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                connection.request("GET", ready_path)
+                connection.getresponse().read()
+                connection.close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = process.stdout.read().decode(errors="replace")
+                    pytest.fail(f"{what} did not start:\n{output[-2000:]}")
+                time.sleep(0.25)
+        yield port
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        process.stdout.close()
+
+
+def demo_then_generate(folder: Path, target: str) -> Path:
+    """`freshmock demo` into a fresh store, then `freshmock generate --target TARGET`
+    from it, both as a user runs them; returns the output folder."""
+    db, out = folder / "s.db", folder / target
+    for command in (["demo", "--db", str(db), "--out", str(folder / "demo-wm")],
+                    ["generate", "--target", target, "--db", str(db), "--out", str(out)]):
+        result = subprocess.run(freshmock_command(*command), capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0, result.stderr
+    return out

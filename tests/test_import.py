@@ -33,6 +33,7 @@ from freshmock.generators.infer import infer_endpoints
 from freshmock.proxy.importer import import_files
 from freshmock.proxy.store import ENDPOINT_KEY, open_store
 
+from capture_kit import send_requests
 from conftest import REPO, free_port, freshmock_command
 
 
@@ -163,17 +164,8 @@ def captured(tmp_path_factory) -> dict:
         )  # fmt: skip
         try:
             _wait_for_proxy(process, port)
-            statuses = []
             with connect(port) as connection:
-                for method, path, body, headers in traffic():
-                    headers = dict(headers)
-                    data = None
-                    if body is not None:
-                        headers["Content-Type"], data = body
-                    connection.request(method, path, body=data, headers=headers)
-                    response = connection.getresponse()
-                    response.read()
-                    statuses.append(response.status)
+                statuses = [status for status, _ in send_requests(connection, traffic())]
             # SIGTERM to mitmdump alone: it writes the HAR and drains the recorder on the way out.
             process.send_signal(signal.SIGTERM)
             output, _ = process.communicate(timeout=30)

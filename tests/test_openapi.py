@@ -5,26 +5,18 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
 import subprocess
-import time
 
 import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from conftest import REPO, free_port, freshmock_command
+from conftest import REPO, demo_then_generate, free_port, freshmock_command, running_peer
 
 
 @pytest.fixture(scope="module")
 def document(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("openapi")
-    db, out = folder / "s.db", folder / "out"
-    for command in (["demo", "--db", str(db), "--out", str(folder / "wm")],
-                    ["generate", "--target", "openapi", "--db", str(db), "--out", str(out)]):
-        result = subprocess.run(freshmock_command(*command), capture_output=True, text=True,
-                                timeout=120)
-        assert result.returncode == 0, result.stderr
+    out = demo_then_generate(tmp_path_factory.mktemp("openapi"), "openapi")
     path = out / "demo-shop.openapi.json"
     return path, json.loads(path.read_text())
 
@@ -101,31 +93,10 @@ def prism(document):
     path, _ = document
     assert PRISM.exists(), f"{PRISM} is missing: `make peers` installs Prism from npm"
     port = free_port()
-    process = subprocess.Popen(
-        [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(path)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "SCARF_ANALYTICS": "false"},
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                _get(port, "GET", "/health")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode(errors="replace")
-                    pytest.fail(f"Prism did not start:\n{output[-2000:]}")
-                time.sleep(0.25)
-        yield port
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        process.stdout.close()
+    with running_peer([str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(path)],
+                      port, "/health", "Prism",
+                      env={**os.environ, "SCARF_ANALYTICS": "false"}) as ready:
+        yield ready
 
 
 def test_prism_serves_every_operation_with_its_observed_example(prism, document):

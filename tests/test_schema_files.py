@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import jsonschema
 
@@ -12,17 +11,13 @@ from freshmock.generators.paths import template_matches
 from freshmock.generators.schema_files import write_schema_files
 from freshmock.proxy.store import iter_observations, open_store
 
-from conftest import freshmock_command
+from conftest import demo_then_generate
 from golden_store import build_golden_store
 
 
 def test_one_valid_schema_per_endpoint_and_status_that_every_body_satisfies(tmp_path):
-    db, out = tmp_path / "s.db", tmp_path / "schemas"
-    for command in (["demo", "--db", str(db), "--out", str(tmp_path / "wm")],
-                    ["generate", "--target", "jsonschema", "--db", str(db), "--out", str(out)]):
-        result = subprocess.run(freshmock_command(*command), capture_output=True, text=True,
-                                timeout=120)
-        assert result.returncode == 0, result.stderr
+    out = demo_then_generate(tmp_path, "jsonschema")
+    db = tmp_path / "s.db"
     folder = out / "demo-shop"
     names = sorted(p.name for p in folder.glob("*.schema.json"))
     assert "get-users-user_id-200.schema.json" in names

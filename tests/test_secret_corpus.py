@@ -24,6 +24,8 @@ import pytest
 
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 
+from capture_kit import send_requests
+
 
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -270,18 +272,10 @@ def recorded(echo_service, tmp_path_factory):
     """Drive the corpus through a real recording proxy; what the client got and what is on disk."""
     db_path = tmp_path_factory.mktemp("corpus") / "store.db"
     config = SidecarConfig(db_path=str(db_path), upstream=echo_service, listen_port=0)
-    responses = []
     with SidecarThread(config) as sidecar:
         connection = http.client.HTTPConnection("127.0.0.1", sidecar.port, timeout=30)
         try:
-            for method, path, body, headers in CORPUS:
-                headers = dict(headers)
-                data = None
-                if body is not None:
-                    headers["Content-Type"], data = body
-                connection.request(method, path, body=data, headers=headers)
-                response = connection.getresponse()
-                responses.append((response.status, response.read()))
+            responses = send_requests(connection, CORPUS)
         finally:
             connection.close()
         # While the proxy runs, the newest rows may sit in the -wal file only.

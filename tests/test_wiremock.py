@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +18,7 @@ from freshmock.proxy.store import (
     open_store,
 )
 
-from conftest import REPO, free_port
+from conftest import REPO, free_port, running_peer
 from store_kit import observation
 
 WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
@@ -49,35 +45,10 @@ def _request(port: int, method: str, url: str, body: bytes | None = None, header
 def wiremock(mappings_root):
     assert WIREMOCK.exists(), f"{WIREMOCK} is missing: `make peers` installs WireMock from npm"
     port = free_port()
-    process = subprocess.Popen(
-        [str(WIREMOCK), "--port", str(port), "--bind-address", "127.0.0.1",
-         "--root-dir", str(mappings_root), "--disable-banner"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True,  # the npm wrapper starts java: stop the whole group
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                status, _ = _request(port, "GET", "/__admin/mappings")
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-                pytest.fail(f"WireMock did not start:\n{output[-2000:]}")
-            time.sleep(0.25)
-        yield port
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
+    with running_peer([str(WIREMOCK), "--port", str(port), "--bind-address", "127.0.0.1",
+                       "--root-dir", str(mappings_root), "--disable-banner"],
+                      port, "/__admin/mappings", "WireMock") as ready:
+        yield ready
 
 
 def test_wiremock_loads_every_generated_mapping(wiremock, mappings_root):

@@ -61,30 +61,25 @@ def _observe_bool(node: dict, value: bool) -> None:
         stats["n"] += 1
 
 
-def _observe_int(node: dict, value: int) -> None:
-    stats = node.get("integer")
+def _observe_range(node: dict, kind: str, value) -> None:
+    stats = node.get(kind)
     if stats is None:
-        node["integer"] = {"n": 1, "min": value, "max": value}
+        node[kind] = {"n": 1, "min": value, "max": value}
         return
     stats["n"] += 1
     if value < stats["min"]:
         stats["min"] = value
     elif value > stats["max"]:
         stats["max"] = value
+
+
+def _observe_int(node: dict, value: int) -> None:
+    _observe_range(node, "integer", value)
 
 
 def _observe_float(node: dict, value: float) -> None:
-    if value == 0.0:
-        value = 0.0  # -0.0 == 0.0: keep one spelling whatever arrives first
-    stats = node.get("number")
-    if stats is None:
-        node["number"] = {"n": 1, "min": value, "max": value}
-        return
-    stats["n"] += 1
-    if value < stats["min"]:
-        stats["min"] = value
-    elif value > stats["max"]:
-        stats["max"] = value
+    # -0.0 == 0.0: keep one spelling whatever arrives first
+    _observe_range(node, "number", 0.0 if value == 0.0 else value)
 
 
 def _observe_str(node: dict, value: str) -> None:
