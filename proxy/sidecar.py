@@ -89,17 +89,20 @@ def check_upstream_reachable(url: str, timeout: float = 3.0) -> None:
         raise SidecarError(f"upstream {url} does not accept connections ({reason})") from None
 
 
-def mode_for(config: SidecarConfig) -> str:
-    if config.upstream is None:
+def _mode(upstream: str | None) -> str:
+    if upstream is None:
         return "regular"
-    scheme, host, port = parse_upstream(config.upstream)
+    scheme, host, port = parse_upstream(upstream)
     return f"reverse:{scheme}://{host}:{port}"
 
 
+def mode_for(config: SidecarConfig) -> str:
+    return _mode(config.upstream)
+
+
 def _listener_spec(config: SidecarConfig, listener: Listener) -> str:
-    head = "regular" if listener.upstream is None else mode_for(
-        SidecarConfig(config.db_path, upstream=listener.upstream))
-    return f"{head}@{listener.listen_host or config.listen_host}:{listener.listen_port}"
+    host = listener.listen_host or config.listen_host
+    return f"{_mode(listener.upstream)}@{host}:{listener.listen_port}"
 
 
 def listener_modes(config: SidecarConfig) -> dict[str, str]:
@@ -165,7 +168,7 @@ class Sidecar:
         self.listen_addresses: list[tuple[str, int]] = []
         self.listeners_by_mode: dict[str, list[tuple[str, int]]] = {}
         self.startup_error: str | None = None
-        self._cleanup: list = []
+        self._ca_folder: tempfile.TemporaryDirectory | None = None
 
     def _build_master(self, watch: _StartupWatch) -> Master:
         opts = options.Options()
@@ -209,9 +212,8 @@ class Sidecar:
         certifi; a bundle for an internal CA must not make public upstreams
         untrusted, so the two are joined. The file lives as long as the sidecar.
         """
-        folder = tempfile.TemporaryDirectory(prefix="freshmock-cas-")
-        self._cleanup.append(folder.cleanup)
-        joined = Path(folder.name) / "trusted-cas.pem"
+        self._ca_folder = tempfile.TemporaryDirectory(prefix="freshmock-cas-")
+        joined = Path(self._ca_folder.name) / "trusted-cas.pem"
         joined.write_bytes(Path(certifi.where()).read_bytes().rstrip(b"\n") + b"\n"
                            + Path(ca_bundle).read_bytes())
         return str(joined)
@@ -235,8 +237,8 @@ class Sidecar:
         finally:
             logging.getLogger("mitmproxy").removeHandler(watch)
             logging.getLogger("freshmock").removeHandler(warnings)
-            while self._cleanup:
-                self._cleanup.pop()()
+            if self._ca_folder is not None:
+                self._ca_folder.cleanup()
         if self.startup_error is not None:
             raise SidecarError(self.startup_error)
 
