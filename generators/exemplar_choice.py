@@ -39,7 +39,9 @@ def candidate(row: dict, response) -> tuple[str, list] | None:
     else:
         signature, completeness = f"{row['response_media_type']} {bool(data)}", 0
     shape = hashlib.blake2b(signature.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
-    return shape, [1, completeness, hashlib.sha256(data).hexdigest(), row["id"]]
+    # the worker already hashed the stored body; rows from older stores did not
+    digest = row.get("response_body_sha256") or hashlib.sha256(data).hexdigest()
+    return shape, [1, completeness, digest, row["id"]]
 
 
 _SCALAR_SHAPES = {str: "s", int: "i", float: "n", bool: "b", type(None): "z"}
