@@ -18,8 +18,6 @@ from freshmock.generators.json_bodies import has_body, json_body
 from freshmock.generators.synthesis import synthesize
 from freshmock.proxy.store import get_observation_or_none
 
-NO_BODY = json_body("", None)  # the marker json_body returns for "no parsed body"
-
 
 @dataclass(frozen=True)
 class Exemplar:
@@ -28,9 +26,9 @@ class Exemplar:
     query: str  # raw query string, without "?"; redacted values stay redacted
     request_media_type: str | None
     request_body: bytes | None  # raw bytes as stored (None: absent or not kept)
-    request_json: object  # parsed JSON body, or NO_BODY
+    request_json: object  # the parsed JSON body, if has_request_json()
     status: int
-    response_headers: list[tuple[str, str]]  # as recorded (credentials redacted)
+    response_headers: tuple[tuple[str, str], ...]  # as recorded (credentials redacted)
     response_media_type: str | None
     response_body: bytes | None
     response_json: object
@@ -52,18 +50,27 @@ class Exemplar:
         """The response body as text: JSON re-serialised deterministically, else UTF-8."""
         if self.has_response_json():
             return json.dumps(self.response_json, sort_keys=True, ensure_ascii=False)
-        if self.response_body and not self.response_truncated:
-            try:
-                return self.response_body.decode("utf-8")
-            except UnicodeDecodeError:
-                return None
-        return None
+        return None if self.response_truncated else body_text(self.response_body)
 
     def header(self, name: str) -> str | None:
         return _first(self.response_headers, name)
 
     def request_header(self, name: str) -> str | None:
         return _first(self.request_headers, name)
+
+
+def body_text(data: bytes | None) -> str | None:
+    """A stored body as text; None when there is none or it is not UTF-8."""
+    if not data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _headers(text: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple(tuple(pair) for pair in json.loads(text or "[]"))
 
 
 def _first(headers, name: str) -> str | None:
@@ -108,14 +115,13 @@ def load_exemplar(db: sqlite_utils.Database, endpoint: dict) -> Exemplar:
         request_body=None if row["request_body_truncated"] else row["request_body"],
         request_json=request_json,
         status=endpoint["status"],
-        response_headers=[tuple(pair) for pair in json.loads(row["response_headers"] or "[]")],
+        response_headers=_headers(row["response_headers"]),
         response_media_type=row["response_media_type"] or endpoint["media_type"],
         response_body=None if row["response_body_truncated"] else row["response_body"],
         response_json=response_json,
         response_truncated=bool(row["response_body_truncated"]),
         synthesized=tuple(synthesized),
-        request_headers=tuple(tuple(pair) for pair in json.loads(row.get("request_headers")
-                                                                 or "[]")),
+        request_headers=_headers(row.get("request_headers")),
     )
 
 

@@ -24,7 +24,7 @@ from freshmock.generators.emit import (
     slug,
     write_generated,
 )
-from freshmock.generators.exemplars import Exemplar, load_exemplar
+from freshmock.generators.exemplars import Exemplar, body_text, load_exemplar
 from freshmock.generators.paths import is_parameter
 from freshmock.generators.templating import environment
 
@@ -76,12 +76,7 @@ def _parameters(template: str, exemplar_paths: list[str]) -> list[dict]:
 def _request_example(exemplar: Exemplar):
     if exemplar.has_request_json():
         return exemplar.request_json
-    if exemplar.request_body:
-        try:
-            return exemplar.request_body.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    return None
+    return body_text(exemplar.request_body)
 
 
 def _content(media_type: str, schema: dict | None, example) -> dict:

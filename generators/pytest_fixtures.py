@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 import sqlite_utils
 
 from freshmock.generators.emit import endpoints_by_service, remove_stale, slug, write_generated
-from freshmock.generators.exemplars import Exemplar, load_exemplar
+from freshmock.generators.exemplars import Exemplar, body_text, load_exemplar
 from freshmock.generators.paths import is_parameter
 from freshmock.generators.templating import environment
 from freshmock.proxy.redaction import is_redacted
@@ -88,10 +88,10 @@ def _body(exemplar_json, has_json: bool, data: bytes | None) -> dict:
         return {"json": exemplar_json}
     if not data:
         return {}
-    try:
-        return {"text": data.decode("utf-8")}
-    except UnicodeDecodeError:
-        return {"base64": base64.b64encode(data).decode("ascii")}
+    text = body_text(data)
+    if text is not None:
+        return {"text": text}
+    return {"base64": base64.b64encode(data).decode("ascii")}
 
 
 def _request(exemplar: Exemplar) -> dict:

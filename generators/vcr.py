@@ -40,7 +40,7 @@ from urllib.parse import quote
 import sqlite_utils
 
 from freshmock.generators.emit import endpoints_by_service, remove_stale, slug, write_generated
-from freshmock.generators.exemplars import Exemplar, load_exemplar
+from freshmock.generators.exemplars import Exemplar, body_text, load_exemplar
 from freshmock.generators.paths import is_parameter
 from freshmock.generators.templating import environment
 
@@ -143,10 +143,8 @@ def _pretty_json(value) -> str:
 
 
 def _text_or_bytes(data: bytes) -> str | bytes:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data
+    text = body_text(data)
+    return data if text is None else text
 
 
 def _response_body(exemplar: Exemplar) -> tuple[str | bytes, str | None]:

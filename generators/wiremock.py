@@ -28,7 +28,7 @@ from freshmock.generators.emit import (
     slug,
     write_generated,
 )
-from freshmock.generators.exemplars import Exemplar, load_exemplar
+from freshmock.generators.exemplars import Exemplar, body_text, load_exemplar
 from freshmock.generators.templating import environment
 from freshmock.proxy.redaction import is_redacted
 
@@ -57,10 +57,10 @@ def _response_body(exemplar: Exemplar) -> tuple[str | None, object]:
     data = exemplar.response_body
     if not data:
         return None, None
-    try:
-        return "body", data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "base64Body", base64.b64encode(data).decode("ascii")
+    text = body_text(data)
+    if text is not None:
+        return "body", text
+    return "base64Body", base64.b64encode(data).decode("ascii")
 
 
 def _dominant_statuses(endpoints: list[dict]) -> dict[tuple, int]:
@@ -105,11 +105,8 @@ def _variant_matchers(exemplar: Exemplar) -> tuple[dict, list]:
         return query, body_patterns  # never match on a body nobody sent
     if exemplar.has_request_json():
         body_patterns.append({"equalToJson": exemplar.request_json})
-    elif exemplar.request_body:
-        try:
-            body_patterns.append({"equalTo": exemplar.request_body.decode("utf-8")})
-        except UnicodeDecodeError:
-            pass
+    elif (text := body_text(exemplar.request_body)) is not None:
+        body_patterns.append({"equalTo": text})
     return query, body_patterns
 
 
