@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -24,12 +25,18 @@ from freshmock.generators.cli_common import (
 PANEL = "Record traffic"
 
 
-def _listener_failure(message: str, host: str, port: int) -> str:
-    # mitmproxy's message suggests its own --mode syntax, which means nothing here.
-    if "address already in use" in message.lower():
-        return (f"cannot listen on {host}:{port}: address already in use "
+def _listener_failure(message: str, single_address: str | None) -> str:
+    """One line for a listener that failed; ``single_address`` when --listen-port chose it."""
+    first = message.splitlines()[0] if message else "the recording proxy failed to start"
+    if "address already in use" not in message.lower():
+        return first
+    # mitmproxy's advice names its own --mode syntax, which means nothing here
+    if single_address is not None:
+        return (f"cannot listen on {single_address}: address already in use "
                 "(choose another --listen-port)")
-    return message.splitlines()[0] if message else "the recording proxy failed to start"
+    where = re.search(r"listen on (\S+) ", first)
+    return (f"cannot listen on {where[1] if where else 'a configured port'}: address already "
+            "in use (choose another listen_port in the config)")
 
 
 @app.command(rich_help_panel=PANEL)
@@ -127,8 +134,7 @@ def record(
     try:
         asyncio.run(serve())
     except SidecarError as error:
-        fail(_listener_failure(str(error), listen_host, listen_port) if not listeners
-             else str(error).splitlines()[0])
+        fail(_listener_failure(str(error), None if listeners else f"{listen_host}:{listen_port}"))
     counters = sidecar.recorder.counters
     typer.echo(
         f"freshmock: stopped; {counters['recorded']} observations recorded, "

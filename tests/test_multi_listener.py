@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import socket
 import subprocess
 
 import pytest
@@ -140,3 +141,20 @@ def test_a_missing_ca_bundle_is_a_startup_error(tmp_path):
 def test_sidecar_error_type_is_what_parse_upstream_raises():
     with pytest.raises(SidecarError):
         parse_upstream("gopher://x")
+
+
+def test_a_taken_port_is_one_line_naming_the_config(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = tmp_path / "freshmock.toml"
+        config.write_text(f"[[dependencies]]\nname = 'a'\nupstream = 'http://127.0.0.1:9'\n"
+                          f"listen_port = {port}\n")
+        result = subprocess.run(freshmock_command("record", "--config", str(config), "--db",
+                                                  str(tmp_path / "x.db"), "--no-check-upstream"),
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "address already in use" in result.stderr.lower()
+    assert "choose another listen_port in the config" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
