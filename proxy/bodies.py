@@ -15,7 +15,11 @@ import zlib
 from dataclasses import dataclass
 
 import brotli
-import zstandard
+
+try:  # Python 3.14+: the standard library's zstd, which mitmproxy 12.3 also uses
+    from compression import zstd
+except ImportError:  # Python 3.12-3.13: its backport, the same module mitmproxy pulls in
+    from backports import zstd
 
 DEFAULT_MAX_BODY = 1024 * 1024
 
@@ -46,14 +50,17 @@ def _brotli(raw: bytes, cap: int) -> bytes:
 
 
 def _zstd(raw: bytes, cap: int) -> bytes:
-    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-    chunks, have = [], 0
-    while have <= cap:
-        chunk = reader.read(cap + 1 - have)
-        if not chunk:
-            break
+    # One decompressor per frame (a body may hold several, RFC 8878 §3.1); each
+    # is asked for at most what is left of cap + 1, so a bomb never expands.
+    chunks, have, rest = [], 0, raw
+    while rest and have <= cap:
+        decompressor = zstd.ZstdDecompressor()
+        chunk = decompressor.decompress(rest, max_length=cap + 1 - have)
         chunks.append(chunk)
         have += len(chunk)
+        if not decompressor.eof:  # cut at the cap, or a prefix of the stream
+            break
+        rest = decompressor.unused_data
     return b"".join(chunks)
 
 
@@ -64,7 +71,7 @@ DECODERS = {
     "br": _brotli,
     "zstd": _zstd,
 }
-DECODE_ERRORS = (zlib.error, brotli.error, zstandard.ZstdError, MemoryError)
+DECODE_ERRORS = (zlib.error, brotli.error, zstd.ZstdError, MemoryError)
 
 
 def decode_body(

@@ -12,12 +12,12 @@ import zlib
 from pathlib import Path
 
 import brotli
-import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mitmproxy import http
 from mitmproxy.test import tflow
 
+from freshmock.proxy.bodies import zstd
 from freshmock.proxy.capture import Capture, capture_flow
 from freshmock.proxy.rows import build_observation, sample
 from freshmock.proxy.sampling import Sampler
@@ -30,7 +30,7 @@ ENCODE = {
     "x-gzip": lambda data: gzip.compress(data, mtime=0),
     "deflate": zlib.compress,
     "br": brotli.compress,
-    "zstd": lambda data: zstandard.ZstdCompressor().compress(data),
+    "zstd": lambda data: zstd.compress(data),
     "identity": lambda data: data,
 }
 
