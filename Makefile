@@ -1,27 +1,51 @@
 # `make demo` and `make test` work from a fresh clone: each creates .venv with
-# Python 3.12+ and installs the project first. Nothing else needs typing.
+# Python 3.12+ and installs the project first, at the exact versions of uv.lock
+# (the versions the suite passed with). Nothing else needs typing.
 
 PYTHON ?= $(shell command -v python3.12 >/dev/null 2>&1 && echo python3.12 || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# uv installs from the lock; it lives in a venv of its own so that `uv sync`,
+# which removes whatever the lock does not list, never removes itself.
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+# One retry: a registry lookup here once failed with a DNS error and worked again.
+RETRY = $(1) || { echo "retrying once: $(1)"; sleep 3; $(1); }
+LATEST := .venv-latest
 WIREMOCK_VERSION := 3.13.2
 WIREMOCK := .peers/node_modules/.bin/wiremock
 PRISM_VERSION := 5.16.0
 PRISM := .peers/node_modules/.bin/prism
 
-.PHONY: install peers demo test test-slow golden lint clean bench bench-inference bench-generation
+.PHONY: install peers demo test test-slow test-latest lock golden lint clean bench bench-inference bench-generation
 
-$(BIN)/python:
+$(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "freshmock needs Python 3.12+ (mitmproxy 12); $(PYTHON) is " + sys.version.split()[0])'
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv .tools
+	$(call RETRY,.tools/bin/python -m pip install --quiet uv==$(UV_VERSION))
 
-$(INSTALLED): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# --locked: the install fails when pyproject.toml changed and uv.lock was not
+# refreshed (`make lock`), so CI always tests the versions users get.
+$(INSTALLED): $(UV) pyproject.toml uv.lock
+	$(call RETRY,UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra test --python $(PYTHON))
 	@touch $@
 
 install: $(INSTALLED)
+
+# The newest versions pyproject.toml's ranges allow, as `pip install freshmock`
+# gives a new user today, in an environment of their own (the lock is not read).
+test-latest: $(UV) peers
+	rm -rf $(LATEST)
+	$(UV) venv --quiet --python $(PYTHON) $(LATEST)
+	$(call RETRY,$(UV) pip install --quiet --python $(LATEST)/bin/python --upgrade -e '.[test]')
+	@$(LATEST)/bin/python -c 'from importlib.metadata import version as v; print("newest allowed:", ", ".join(f"{p} {v(p)}" for p in ("mitmproxy", "sqlite-utils", "genson", "jinja2", "typer", "jsonschema")))'
+	$(LATEST)/bin/pytest -m "not slow"
+
+# Move uv.lock to the newest versions the ranges allow; run `make test` after.
+lock: $(UV)
+	$(call RETRY,$(UV) lock --upgrade)
 
 # Real peer tools the tests run against, installed from the npm registry.
 $(WIREMOCK):
@@ -65,4 +89,4 @@ lint: install
 	$(BIN)/ruff check proxy generators tests
 
 clean:
-	rm -rf $(VENV) .peers stubs recordings/*.db recordings/*.db-*
+	rm -rf $(VENV) $(LATEST) .tools .peers stubs recordings/*.db recordings/*.db-*
