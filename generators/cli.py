@@ -6,14 +6,37 @@ its commands on the one typer app, in this order (which --help follows).
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
 
 from freshmock.generators.cli_common import app
 
 COMMAND_MODULES = ("cli_capture", "cli_model", "cli_drift", "cli_stubs")
-for _module in COMMAND_MODULES:
-    import_module(f"freshmock.generators.{_module}")
+# Imported up front, not lazily by the commands that use it, because the worker
+# process runs this code: a package missing there would otherwise surface as
+# a worker that dies on every start while the proxy records nothing.
+WORKER_MODULE = "freshmock.proxy.rows"
+
+
+def register_commands() -> None:
+    for module in COMMAND_MODULES:
+        import_module(f"freshmock.generators.{module}")
+
+
+def missing_package_line(error: ImportError) -> str:
+    name = error.name or str(error)
+    return (
+        f"freshmock: the Python package {name!r} is not installed, and freshmock needs it; "
+        "reinstall freshmock with its dependencies (pip install --force-reinstall freshmock, "
+        "or `make install` in a clone)"
+    )
 
 
 def main() -> None:
-    app()
+    try:
+        import_module(WORKER_MODULE)
+        register_commands()
+        app()
+    except ImportError as error:
+        print(missing_package_line(error), file=sys.stderr)
+        raise SystemExit(2) from None

@@ -19,7 +19,7 @@ import brotli
 try:  # Python 3.14+: the standard library's zstd, which mitmproxy 12.3 also uses
     from compression import zstd
 except ImportError:  # Python 3.12-3.13: its backport, the same module mitmproxy pulls in
-    from backports import zstd
+    import backports.zstd as zstd
 
 DEFAULT_MAX_BODY = 1024 * 1024
 
