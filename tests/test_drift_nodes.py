@@ -141,9 +141,10 @@ def test_one_repeated_example_is_not_an_enum():
 def test_pattern_like_values_are_never_enum_like():
     rng = random.Random(8)
     colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
-    base = [{"colour": rng.choice(colours), "sha": rng.choice(["a1b2", "c3d4", "e5f6"])}
-            for _ in range(300)]
-    current = [{"colour": "#9467bd", "sha": "0f0f"} for _ in range(100)]
+    shas = ["9fceb02", "e83c516", "a1b2c3d4e5"]
+    base = [{"colour": rng.choice(colours), "sha": rng.choice(shas),
+             "counter": rng.choice(["1001", "1002", "1003"])} for _ in range(300)]
+    current = [{"colour": "#9467bd", "sha": "0f0f0f0", "counter": "1004"} for _ in range(100)]
     assert changes(base, current) == []
 
 

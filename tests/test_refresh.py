@@ -99,10 +99,10 @@ def test_the_pr_body_names_a_removal_that_diff_names(repo_with_stubs, tmp_path):
         row["response_body"] = json.dumps(body).encode()
     insert_observations(db, rows)
     db.close()
-    diffed = subprocess.run(freshmock_command("diff", "--db", str(db_path), "--against",
-                                              str(repo / "stubs" / "wiremock"), "--since", "1d", "--format",
-                                              "json"), capture_output=True, text=True,
-                            timeout=120)
+    stubs = str(repo / "stubs" / "wiremock")
+    diffed = subprocess.run(freshmock_command("diff", "--db", str(db_path), "--against", stubs,
+                                              "--since", "1d", "--format", "json"),
+                            capture_output=True, text=True, timeout=120)
     removed = {(c["kind"], c["path"]) for e in json.loads(diffed.stdout)["endpoints"]
                for c in e["changes"] if c["kind"] == "property-removed"}
     assert removed == {("property-removed", "/shipping")}, diffed.stdout
