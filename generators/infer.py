@@ -56,7 +56,9 @@ from freshmock.proxy.store import (
 
 WATERMARK = "infer_endpoints"
 # Stored partials are merged only with partials of the same format.
-PARTIALS_VERSION = f"stats-v{STATE_VERSION}-candidates-v1"
+# "bodyless-v1": answers without a body are keyed under media type "", so
+# partials keyed by their Content-Type before are rebuilt, not merged.
+PARTIALS_VERSION = f"stats-v{STATE_VERSION}-candidates-v1-bodyless-v1"
 _UPDATE_ATTEMPTS = 3
 # Body digests remembered per endpoint and day for spotting repeats: beyond
 # this many distinct bodies a repeat is rare enough to count as new evidence.
