@@ -78,7 +78,8 @@ def diff(
     Compares the current window (the last --since days up to the newest
     observation) with the --baseline-window before it, or with what the stubs
     in --against say. Exit codes: 0 nothing at or above --fail-on, 1 drift at
-    or above it, 2 usage errors.
+    or above it, 2 usage errors, 3 nothing comparable (a baseline dependency
+    with no current counterpart, an empty window).
     """
 
     from freshmock.generators.diff import compare_windows
@@ -118,16 +119,23 @@ def diff(
         except StubBaselineError as error:
             fail(str(error), code=2)
         windows = Windows(baseline_days(baseline_data), current_days_text)
+        sides = {"baseline_is": "stubs are for", "current_holds": "the store holds"}
     else:
         baseline = (current[0] - timedelta(days=baseline_days), current[0] - timedelta(days=1))
         windows = Windows(tuple(d.isoformat() for d in baseline), current_days_text)
         baseline_data = merge_window(store, *windows.baseline, rules=rules)
-    drifts = compare_windows(
-        baseline_data, merge_window(store, *windows.current, rules=rules), service=service
+        sides = {}
+    report = compare_windows(
+        baseline_data, merge_window(store, *windows.current, rules=rules), service=service,
+        **sides,
     )
     render = {"text": render_text, "json": render_json, "markdown": render_markdown}
-    typer.echo(render[report_format.value](drifts, windows), nl=False)
-    raise typer.Exit(1 if exceeds(drifts, fail_on.value) else 0)
+    typer.echo(render[report_format.value](report, windows), nl=False)
+    if exceeds(report.drifts, fail_on.value):
+        raise typer.Exit(1)
+    for problem in report.problems:
+        typer.echo(f"freshmock diff: nothing comparable: {problem}", err=True)
+    raise typer.Exit(3 if report.problems else 0)
 
 
 _AGE = re.compile(r"^(\d+)([hdw])$")

@@ -56,8 +56,13 @@ from freshmock.proxy.store import (
 
 WATERMARK = "infer_endpoints"
 # Stored partials are merged only with partials of the same format.
-PARTIALS_VERSION = f"stats-v{STATE_VERSION}-candidates-v1"
+# "bodyless-v1": answers without a body are keyed under media type "", so
+# partials keyed by their Content-Type before are rebuilt, not merged.
+PARTIALS_VERSION = f"stats-v{STATE_VERSION}-candidates-v1-bodyless-v1"
 _UPDATE_ATTEMPTS = 3
+# Body digests remembered per endpoint and day for spotting repeats: beyond
+# this many distinct bodies a repeat is rare enough to count as new evidence.
+_MAX_SEEN_BODIES = 10_000
 
 class _Templaters(dict):
     """One ``PathTemplater`` per service, trained on every path shape stored."""
@@ -82,8 +87,29 @@ def endpoint_key(row: dict, templater: PathTemplater) -> tuple:
         row["method"],
         templater.template(row["path"]),
         row["status"],
-        row["response_media_type"],
+        response_media_key(row),
     )
+
+
+# Statuses that never carry a body (RFC 9110 6.4.1): 1xx, 204, 304.
+_BODYLESS_STATUSES = frozenset({204, 304})
+
+
+def response_media_key(row: dict) -> str:
+    """The media type an answer is filed under: "" when it has no body.
+
+    An empty body has no media type contract: a 204 whose Content-Type went
+    from application/octet-stream to application/json is the same endpoint,
+    and never media-type drift. A body that was sampled out still counts as one.
+    """
+    status = row["status"] or 0
+    bodyless = (
+        row["method"] == "HEAD" or status < 200 or status in _BODYLESS_STATUSES
+        or row.get("response_body_size") == 0
+        or (row.get("response_body_size") is None and not row.get("response_body")
+            and not row.get("sampled_out"))
+    )
+    return "" if bodyless else (row["response_media_type"] or "")
 
 
 @dataclass
@@ -99,6 +125,18 @@ class _Partial:
     exemplar: tuple[int, str, int] = (-1, "", 0)
     request: StatsBuilder = field(default_factory=StatsBuilder)
     response: StatsBuilder = field(default_factory=StatsBuilder)
+    # Digests of the bodies observed in this run: a byte-identical body again
+    # adds counts but no value evidence (stats "repeats"; drift_rules).
+    seen_bodies: set = field(default_factory=set, repr=False, compare=False)
+
+    def _repeat(self, digest: str | None) -> bool:
+        if digest is None:
+            return False
+        if digest in self.seen_bodies:
+            return True
+        if len(self.seen_bodies) < _MAX_SEEN_BODIES:
+            self.seen_bodies.add(digest)
+        return False
 
     def add(self, row: dict) -> None:
         seen = row["observed_at"]
@@ -107,12 +145,14 @@ class _Partial:
             row["request_media_type"], row["request_body"], row["request_body_truncated"]
         )
         if has_body(request):
-            self.request.add_object(request)
+            self.request.add_object(request, repeat=self._repeat(
+                row.get("request_body_sha256") and "q" + row["request_body_sha256"]))
         response = json_body(
             row["response_media_type"], row["response_body"], row["response_body_truncated"]
         )
         if has_body(response):
-            self.response.add_object(response)
+            self.response.add_object(response, repeat=self._repeat(
+                row.get("response_body_sha256") and "r" + row["response_body_sha256"]))
         found = candidate(row, response)
         if found is not None:
             add_candidate(self.candidates, *found)

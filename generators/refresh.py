@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from freshmock.generators.diff import EndpointDrift, compare_windows
+from freshmock.generators.diff import DriftReport, compare_windows
 from freshmock.generators.drift_report import Windows, counts, render_markdown
 from freshmock.generators.infer import merge_window
 from freshmock.generators.stub_baseline import (
@@ -45,10 +45,14 @@ class FileChanges:
 
 @dataclass
 class RefreshResult:
-    drifts: list[EndpointDrift]
-    windows: Windows | None  # None: no committed stubs to compare with
+    report: DriftReport | None  # None: no committed stubs to compare with
+    windows: Windows | None
     changes: dict[str, FileChanges]
     endpoints: list[dict]
+
+    @property
+    def drifts(self) -> list:
+        return self.report.drifts if self.report is not None else []
 
     @property
     def changed(self) -> bool:
@@ -79,7 +83,7 @@ def refresh_stubs(
         baseline = read_stub_baseline(out_dir)
     except StubBaselineError:
         baseline = None  # first refresh, or no target that carries statistics
-    drifts, windows = [], None
+    report, windows = None, None
     newest = last_observed_day(db)
     if baseline is not None and newest is not None:
         # What was observed since the stubs were made; the whole window when
@@ -90,14 +94,35 @@ def refresh_stubs(
             start = since
         current = merge_window(db, start, newest)
         windows = Windows(stubbed, (start or _first_day(current), newest))
-        drifts = compare_windows(baseline, current, service=service)
+        report = compare_windows(baseline, current, service=service,
+                                 baseline_is="stubs are for", current_holds="the store holds")
     changes = {}
     for name in targets:
         folder = out_dir / name
         before = _snapshot(folder)
         TARGETS[name].writer()(db, folder, service=service)
         changes[name] = _compare(before, _snapshot(folder))
-    return RefreshResult(drifts, windows, changes, list_endpoints(db, service))
+    return RefreshResult(report, windows, changes, list_endpoints(db, service))
+
+
+REMOVAL_KINDS = ("property-removed", "optional-property-removed", "endpoint-gone",
+                 "status-gone")
+
+
+def removal_lines(report: DriftReport) -> list[str]:
+    """One bullet per removal ``diff`` reports, named the way the drift report names it."""
+    lines = []
+    for d in report.drifts:
+        for c in d.changes:
+            if c.kind not in REMOVAL_KINDS:
+                continue
+            where = f"`{d.method} {d.path_template}`"
+            if d.status is not None:
+                where += f" → {d.status}"
+            field = f" `{'request ' if c.part == 'request' else ''}{c.path}`" if c.path else ""
+            lines.append(f"- {c.severity.value} {c.kind}: {d.service} {where}{field} "
+                         f"(was {c.old}; now {c.new})")
+    return lines
 
 
 def _first_day(window: dict) -> str:
@@ -106,14 +131,17 @@ def _first_day(window: dict) -> str:
 
 def render_pr_body(result: RefreshResult) -> str:
     lines = ["# Refresh mocks from observed traffic", ""]
-    if result.windows is None:
+    if result.report is None:
         lines += ["No committed freshmock stubs with statistics to compare with (a first "
                   "refresh, or no `wiremock` target): no drift report.", ""]
     else:
         tally = counts(result.drifts)
         lines += [f"**Drift:** {tally['breaking']} breaking, {tally['risky']} risky, "
-                  f"{tally['additive']} additive.", "",
-                  render_markdown(result.drifts, result.windows).rstrip("\n"), ""]
+                  f"{tally['additive']} additive.", ""]
+        removals = removal_lines(result.report)
+        if removals:
+            lines += ["**Removed:**", "", *removals, ""]
+        lines += [render_markdown(result.report, result.windows).rstrip("\n"), ""]
     lines += ["## Regenerated", "", "| target | added | changed | removed |", "|---|---|---|---|"]
     for name, change in result.changes.items():
         lines.append(f"| {name} | {len(change.added)} | {len(change.modified)} | "

@@ -30,13 +30,21 @@ class StubBaselineError(Exception):
     """The folder holds no usable freshmock stubs; the message says why."""
 
 
+def _media_key(method: str, status: int, media_type: str | None) -> str:
+    """Stubs made before bodyless answers were filed under "" still name a media type."""
+    if method == "HEAD" or status in (204, 304) or status < 200:
+        return ""
+    return media_type or ""
+
+
 def read_stub_baseline(folder: Path) -> dict[tuple, StubbedEndpoint]:
     baseline: dict[tuple, StubbedEndpoint] = {}
     for path in sorted(folder.rglob("*.json")):
         try:
             meta = json.loads(path.read_text(encoding="utf-8"))["metadata"]["freshmock"]
             method, template = meta["endpoint"].split(" ", 1)
-            key = (meta["service"], method, template, meta["status"], meta["media_type"])
+            key = (meta["service"], method, template, meta["status"],
+                   _media_key(method, meta["status"], meta["media_type"]))
             entry = StubbedEndpoint(meta["observations"], meta["first_observed"],
                                     meta["last_observed"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):

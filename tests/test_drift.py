@@ -24,34 +24,49 @@ from drift_service import DriftService, traffic
 
 GOLDEN = Path(__file__).parent / "golden"
 PLANTED = {
-    ("breaking", "property-removed", "GET /orders/{order_id}", 200, "$.note"),
-    ("breaking", "type-widened", "GET /orders/{order_id}", 200, "$.total"),
-    ("breaking", "became-nullable", "GET /orders/{order_id}", 200, "$.customer.email"),
-    ("breaking", "type-changed", "GET /users/{user_id}", 200, "$.nickname"),
-    ("breaking", "became-optional", "GET /users/{user_id}", 200, "$.name"),
+    ("breaking", "property-removed", "GET /orders/{order_id}", 200, "/note"),
+    ("breaking", "type-widened", "GET /orders/{order_id}", 200, "/total"),
+    ("breaking", "became-nullable", "GET /orders/{order_id}", 200, "/customer/email"),
+    ("breaking", "type-changed", "GET /users/{user_id}", 200, "/nickname"),
+    ("breaking", "became-optional", "GET /users/{user_id}", 200, "/name"),
     ("breaking", "status-gone", "GET /reports/{report_id}", 200, None),
+    ("breaking", "status-gone", "GET /profiles/{profile_id}", 200, None),
     ("breaking", "media-type-changed", "GET /exports/{export_id}", 200, None),
     ("breaking", "endpoint-gone", "GET /legacy", None, None),
     ("breaking", "new-client-error", "POST /orders", 422, None),
-    ("risky", "enum-value-added", "GET /orders/{order_id}", 200, "$.status"),
-    ("risky", "format-dropped", "GET /orders/{order_id}", 200, "$.created_at"),
-    ("risky", "items-type-widened", "GET /orders/{order_id}", 200, "$.items[]"),
-    ("additive", "property-added", "GET /orders/{order_id}", 200, "$.tracking_url"),
+    ("risky", "enum-value-added", "GET /orders/{order_id}", 200, "/status"),
+    ("risky", "format-dropped", "GET /orders/{order_id}", 200, "/created_at"),
+    ("risky", "items-type-widened", "GET /orders/{order_id}", 200, "/items/*"),
+    ("risky", "type-narrowed", "GET /orders/{order_id}", 200, "/customer/phone"),
+    ("risky", "optional-property-removed", "GET /orders/{order_id}", 200, "/gift_message"),
+    ("additive", "property-added", "GET /orders/{order_id}", 200, "/tracking_url"),
     ("additive", "status-added", "GET /reports/{report_id}", 204, None),
     ("additive", "endpoint-added", "GET /invoices/{invoice_id}", None, None),
 }
 
 
-def record(db: Path, version: int, day: str) -> None:
-    """Record one version's traffic through the real proxy, then date it ``day``."""
+def found_changes(report: dict) -> set:
+    return {
+        (c["severity"], c["kind"], f"{e['method']} {e['path_template']}", e["status"], c["path"])
+        for e in report["endpoints"] for c in e["changes"]
+    }
+
+
+def record(db: Path, version: int, day: str, service_name: str = "orders-api",
+           calls=None) -> None:
+    """Record one version's traffic through the real proxy, then date it ``day``.
+
+    ``service_name`` "": the sidecar's default name, the upstream's host:port.
+    """
     before = 0
     if db.exists():
         with closing(sqlite3.connect(db)) as connection:
             before = connection.execute("select max(id) from observations").fetchone()[0] or 0
     with DriftService(version) as service:
-        config = SidecarConfig(str(db), upstream=service.url, listen_port=0, service="orders-api")
+        config = SidecarConfig(str(db), upstream=service.url, listen_port=0,
+                               service=service_name)
         with SidecarThread(config) as sidecar:
-            drive(sidecar.port, traffic(version))
+            drive(sidecar.port, traffic(version) if calls is None else calls)
     # Windows are days apart; traffic recorded seconds apart is moved to its day
     # (deterministically, so the golden reports are stable).
     with closing(sqlite3.connect(db)) as connection, connection:
@@ -78,13 +93,36 @@ def test_the_report_names_exactly_the_planted_changes(drifted_store):
     result = diff(drifted_store, "--format", "json")
     assert result.returncode == 1, result.stderr  # breaking changes fail the default gate
     report = json.loads(result.stdout)
-    found = {
-        (c["severity"], c["kind"], f"{e['method']} {e['path_template']}", e["status"], c["path"])
-        for e in report["endpoints"] for c in e["changes"]
-    }
+    found = found_changes(report)
     assert found - PLANTED == set(), "reported but not planted"
     assert PLANTED - found == set(), "planted but not reported"
-    assert report["summary"] == {"breaking": 9, "risky": 3, "additive": 3}
+    assert report["summary"] == {"breaking": 10, "risky": 5, "additive": 3}
+
+
+def test_an_error_that_replaced_a_success_is_reported_once_with_both_sides(drifted_store):
+    report = json.loads(diff(drifted_store, "--format", "json").stdout)
+    profiles = [(e["status"], c) for e in report["endpoints"]
+                if e["path_template"] == "/profiles/{profile_id}" for c in e["changes"]]
+    assert len(profiles) == 1
+    status, change = profiles[0]
+    assert (status, change["kind"]) == (200, "status-gone")
+    assert change["evidence"]["baseline_statuses"] == {"200": 40}
+    assert change["evidence"]["current_statuses"] == {"404": 40}
+    assert "404 on 40 calls" in change["new"]
+
+
+def test_every_baseline_item_is_accounted_for(drifted_store):
+    report = json.loads(diff(drifted_store, "--format", "json").stdout)
+    items = report["coverage"]["items"]
+    rare = [i for i in items if i["path_template"] == "/rare"]
+    assert [(i["verdict"], i["baseline_observations"]) for i in rare] == [("not-observed", 3)]
+    assert "current observations" in rare[0]["note"]
+    # an empty 204 whose Content-Type changed is one endpoint, compared, not drift
+    sessions = [i for i in items if i["path_template"] == "/sessions/{session_id}"]
+    assert [(i["status"], i["media_type"], i["verdict"]) for i in sessions] == [
+        (204, "", "compared")]
+    text = diff(drifted_store).stdout
+    assert "GET /rare → 200 application/json  (3 baseline obs): not observed" in text
 
 
 @pytest.mark.parametrize(("fail_on", "code"), [("breaking", 1), ("risky", 1), ("any", 1),
@@ -141,14 +179,75 @@ def test_committed_stubs_serve_as_the_baseline(tmp_path):
     result = diff(db, "--against", str(stubs), "--format", "json")
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    found = {
-        (c["severity"], c["kind"], f"{e['method']} {e['path_template']}", e["status"], c["path"])
-        for e in report["endpoints"] for c in e["changes"]
-    }
-    assert found == PLANTED
+    assert found_changes(report) == PLANTED
     assert report["windows"]["baseline"] == {"first_day": "2026-10-05", "last_day": "2026-10-05"}
 
 
 def test_against_a_folder_without_stubs_is_a_usage_error(drifted_store, tmp_path):
     result = diff(drifted_store, "--against", str(tmp_path))
     assert result.returncode == 2 and "no freshmock stubs" in result.stderr
+
+
+# Vacuous comparisons: each is exit 3 with one line naming the cause, never a green.
+
+def test_a_dependency_back_on_another_port_is_not_a_green(tmp_path):
+    """The default service name is host:port: the stubs' name and the store's differ."""
+    db = tmp_path / "store.db"
+    record(db, 1, "2026-10-05", service_name="")
+    stubs = tmp_path / "stubs"
+    generated = subprocess.run(
+        freshmock_command("generate", "--db", str(db), "--out", str(stubs)),
+        capture_output=True, text=True, timeout=120)
+    assert generated.returncode == 0, generated.stderr
+    record(db, 1, "2026-11-02", service_name="")  # a new DriftService: a new port
+    result = diff(db, "--against", str(stubs))
+    assert result.returncode == 3, result.stdout
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("freshmock diff: nothing comparable: stubs are for 127.0.0.1:")
+    assert "; the store holds 127.0.0.1:" in line and "pass --service" in line
+
+
+def test_a_service_typo_is_not_a_green(drifted_store):
+    result = diff(drifted_store, "--service", "orders-ap")
+    assert result.returncode in (2, 3), result.stdout  # 2 once --service is checked up front
+    assert "orders-ap" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_baseline_dependency_missing_from_the_current_window_fails_the_gate(tmp_path):
+    db = tmp_path / "store.db"
+    record(db, 1, "2026-10-05", service_name="orders-api")
+    record(db, 1, "2026-10-05", service_name="users-api")
+    record(db, 1, "2026-11-02", service_name="orders-api")
+    result = diff(db, "--fail-on", "any")
+    assert result.returncode == 3, result.stdout
+    assert ("the baseline window holds users-api; the current window holds orders-api"
+            in result.stderr)
+    assert "users-api" in result.stdout  # its endpoints listed as not observed
+
+
+def test_an_empty_current_window_is_not_a_green(tmp_path):
+    db = tmp_path / "store.db"
+    record(db, 1, "2026-10-05", service_name="orders-api")
+    record(db, 1, "2026-11-02", service_name="users-api")
+    result = diff(db, "--service", "orders-api")
+    assert result.returncode == 3, result.stdout
+    assert "the current window holds no observations of orders-api" in result.stderr
+
+
+def test_a_stub_with_no_current_counterpart_is_listed(tmp_path):
+    db = tmp_path / "store.db"
+    record(db, 1, "2026-10-05")
+    stubs = tmp_path / "stubs"
+    generated = subprocess.run(
+        freshmock_command("generate", "--db", str(db), "--out", str(stubs)),
+        capture_output=True, text=True, timeout=120)
+    assert generated.returncode == 0, generated.stderr
+    record(db, 1, "2026-11-02", calls=[c for c in traffic(1) if c[1] != "/health"])
+    result = diff(db, "--against", str(stubs), "--format", "json", "--fail-on", "any")
+    report = json.loads(result.stdout)
+    health = [i for i in report["coverage"]["items"] if i["path_template"] == "/health"]
+    assert health and health[0]["verdict"] in ("compared", "not-observed")
+    assert any(c["kind"] == "endpoint-gone" for e in report["endpoints"]
+               if e["path_template"] == "/health" for c in e["changes"]) or \
+        health[0]["verdict"] == "not-observed"

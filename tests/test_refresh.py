@@ -79,7 +79,7 @@ def test_refresh_commits_only_the_stubs_the_drift_touched(repo_with_stubs, tmp_p
     body = body_path.read_text()
     assert body.index("Dependency drift") < body.index("## Regenerated") < body.index(
         "## Freshness")
-    drift_rows = [line for line in body.splitlines() if "`$.total`" in line]
+    drift_rows = [line for line in body.splitlines() if "`/total`" in line]
     assert len(drift_rows) == 1 and "GET /orders/{order_id}" in drift_rows[0]
     assert "**Drift:** 1 breaking, 0 risky, 0 additive." in body
     assert "(1 breaking changes)" in _git(repo, "log", "-1", "--format=%s")
@@ -87,6 +87,32 @@ def test_refresh_commits_only_the_stubs_the_drift_touched(repo_with_stubs, tmp_p
                           "get-orders-order_id-200.json").read_text())
     assert mapping["metadata"]["freshmock"]["observations"] == 81
     assert _git(repo, "status", "--porcelain") == ""
+
+
+def test_the_pr_body_names_a_removal_that_diff_names(repo_with_stubs, tmp_path):
+    repo, db_path = repo_with_stubs
+    db = open_store(db_path)
+    rows = [_order(n, total=n, day=21) for n in range(100, 140)]
+    for row in rows:
+        body = json.loads(row["response_body"])
+        del body["shipping"]
+        row["response_body"] = json.dumps(body).encode()
+    insert_observations(db, rows)
+    db.close()
+    stubs = str(repo / "stubs" / "wiremock")
+    diffed = subprocess.run(freshmock_command("diff", "--db", str(db_path), "--against", stubs,
+                                              "--since", "1d", "--format", "json"),
+                            capture_output=True, text=True, timeout=120)
+    removed = {(c["kind"], c["path"]) for e in json.loads(diffed.stdout)["endpoints"]
+               for c in e["changes"] if c["kind"] == "property-removed"}
+    assert removed == {("property-removed", "/shipping")}, diffed.stdout
+    body_path = tmp_path / "pr-body.md"
+    result = _refresh(db_path, repo / "stubs", "--pr-body", str(body_path))
+    assert result.returncode == 0, result.stderr
+    body = body_path.read_text()
+    assert "**Removed:**" in body
+    assert ("- breaking property-removed: shop-users `GET /orders/{order_id}` → 200 "
+            "`/shipping`") in body
 
 
 def test_nothing_new_means_no_changes_and_no_commit(repo_with_stubs):

@@ -74,6 +74,13 @@ class StatsBuilder(SchemaBuilder):
         strategies = self._root_node._active_strategies
         return strategies[0].node if strategies else {}
 
+    def add_object(self, obj, repeat: bool = False) -> None:
+        """Observe one body; ``repeat``: a byte-identical copy of one observed before."""
+        if repeat and self._root_node._active_strategies:
+            stats.observe(self.node, obj, repeat=True)
+        else:
+            super().add_object(obj)
+
     def add_schema(self, schema) -> None:
         if isinstance(schema, StatsBuilder):
             schema = schema.to_partial()

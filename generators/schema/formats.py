@@ -92,3 +92,35 @@ FORMATS = tuple(DETECTORS)
 def still_possible(candidates: list[str], value: str) -> list[str]:
     """The candidates ``value`` (non-empty) matches, in ``FORMATS`` order."""
     return [name for name in candidates if DETECTORS[name](value)]
+
+
+# Values that are data, not members of a closed set: hex colours, hex digests
+# (7+ hex characters with a digit: a short git hash), ids and counters (more
+# digits than anything else), long tokens without a space. Enum members are
+# words and codes: "paid", "in_progress", "OPEN", "v2", "tls1_3".
+# Bare hex without "#" and without a digit is English ("decade", "facade").
+_HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})",
+                         re.ASCII)
+_HEX_DIGEST = re.compile(r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{7,}", re.ASCII)
+_PATTERN_MIN_LENGTH = 24
+
+
+def _pattern_like(value: str) -> bool:
+    return bool(
+        _HEX_COLOUR.fullmatch(value)
+        or _HEX_DIGEST.fullmatch(value)
+        or sum(ch.isdigit() for ch in value) * 2 > len(value)
+        or (len(value) >= _PATTERN_MIN_LENGTH and " " not in value)
+    )
+
+
+def is_pattern_like(values) -> bool:
+    """Whether a set of string values looks like data (ids, hashes, colours), not an enum.
+
+    True when most non-empty values are pattern-like, so "v1"/"v2" style codes
+    beside words still pass as labels only when words dominate.
+    """
+    non_empty = [v for v in values if v]
+    if not non_empty:
+        return True
+    return sum(map(_pattern_like, non_empty)) * 2 > len(non_empty)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 
-from freshmock.generators.schema.formats import UUID_PATTERN
-from freshmock.generators.schema.stats import count, merge
+from freshmock.generators.schema.formats import UUID_PATTERN, is_pattern_like
+from freshmock.generators.schema.stats import count, distinct_values, merge
 from freshmock.generators.schema.thresholds import (
     ENUM_MIN_SAMPLES,
     FORMAT_MIN_SAMPLES,
@@ -80,8 +80,11 @@ def _string_keywords(stats: dict, alone: bool, nullable: bool) -> dict:
     keywords: dict = {}
     withheld = False
     non_empty = stats["n"] - stats["empty"]
+    # Claims about values rest on values from distinct bodies only: one example
+    # served 500 times is one value (stats "repeats").
+    evidence = max(0, distinct_values(stats) - stats["empty"])
     if stats["formats"] and non_empty:
-        if non_empty >= FORMAT_MIN_SAMPLES:
+        if evidence >= FORMAT_MIN_SAMPLES:
             name = stats["formats"][0]
             if stats["empty"]:
                 keywords["anyOf"] = [{"format": name}, {"const": ""}]
@@ -90,8 +93,8 @@ def _string_keywords(stats: dict, alone: bool, nullable: bool) -> dict:
             return keywords  # values of a format are data, not an enumeration
         withheld = True
     values = stats["values"]
-    if alone and values is not None:
-        if stats["n"] >= ENUM_MIN_SAMPLES:
+    if alone and values is not None and not withheld and not is_pattern_like(values):
+        if distinct_values(stats) >= ENUM_MIN_SAMPLES:
             keywords["enum"] = sorted(values) + ([None] if nullable else [])
         # Below the threshold almost every string field is a candidate: the
         # enclosing object's sample count already says how thin the evidence is.

@@ -9,7 +9,8 @@ count ``n``::
      "integer": {"n": 9, "min": 1, "max": 42},
      "number": {"n": 3, "min": 0.5, "max": 9.75},          # floats only
      "string": {"n": 12, "empty": 1, "formats": ["date-time"],
-                "values": {"open": 7, "closed": 5}},       # null once past the cap
+                "values": {"open": 5, "closed": 3, "": 1}, # null once past the cap
+                "repeats": 3},    # copies of bodies already seen: not in values
      "array": {"n": 4, "items": NODE},
      "object": {"n": 7, "properties": {"id": NODE, ...}}}  # or {"n", "additional": NODE}
 
@@ -36,10 +37,17 @@ from freshmock.generators.schema.thresholds import (
 )
 
 
-def observe(node: dict, value) -> dict:
-    """Add one parsed JSON value to ``node`` (in place) and return ``node``."""
+def observe(node: dict, value, repeat: bool = False) -> dict:
+    """Add one parsed JSON value to ``node`` (in place) and return ``node``.
+
+    ``repeat``: the value is a byte-identical copy of a body already observed
+    (the same example served again). It counts everywhere a count matters
+    (presence, types), but adds no evidence to value-based rules: strings
+    count it under ``repeats`` and leave ``values`` alone.
+    """
+    table = _OBSERVE_REPEAT if repeat else _OBSERVE
     try:
-        _OBSERVE[type(value)](node, value)
+        table[type(value)](node, value)
     except KeyError as error:
         raise TypeError(f"not a JSON value: {error.args[0]!r}") from None
     return node
@@ -105,17 +113,35 @@ def _observe_str(node: dict, value: str) -> None:
             stats["values"] = None
 
 
-def _observe_list(node: dict, value: list) -> None:
+def _observe_str_repeat(node: dict, value: str) -> None:
+    stats = node.get("string")
+    if stats is None:  # cannot happen for a true repeat; count it as new evidence
+        _observe_str(node, value)
+        return
+    stats["n"] += 1
+    stats["repeats"] = stats.get("repeats", 0) + 1
+    if not value:
+        stats["empty"] += 1
+
+
+def distinct_values(stats: dict) -> int:
+    """A string statistic's values that came from bodies not seen before."""
+    return stats["n"] - stats.get("repeats", 0)
+
+
+def _observe_list(node: dict, value: list, table=None) -> None:
+    table = table or _OBSERVE
     stats = node.get("array")
     if stats is None:
         stats = node["array"] = {"n": 0, "items": {}}
     stats["n"] += 1
     items = stats["items"]
     for item in value:
-        _OBSERVE[type(item)](items, item)
+        table[type(item)](items, item)
 
 
-def _observe_dict(node: dict, value: dict) -> None:
+def _observe_dict(node: dict, value: dict, table=None) -> None:
+    table = table or _OBSERVE
     stats = node.get("object")
     if stats is None:
         stats = node["object"] = {"n": 0, "properties": {}}
@@ -128,13 +154,13 @@ def _observe_dict(node: dict, value: dict) -> None:
     if properties is None:
         additional = stats["additional"]
         for item in value.values():
-            _OBSERVE[type(item)](additional, item)
+            table[type(item)](additional, item)
         return
     for key, item in value.items():
         child = properties.get(key)
         if child is None:
             child = properties[key] = {}
-        _OBSERVE[type(item)](child, item)
+        table[type(item)](child, item)
 
 
 _OBSERVE = {
@@ -145,6 +171,12 @@ _OBSERVE = {
     str: _observe_str,
     list: _observe_list,
     dict: _observe_dict,
+}
+_OBSERVE_REPEAT = {
+    **_OBSERVE,
+    str: _observe_str_repeat,
+    list: lambda node, value: _observe_list(node, value, _OBSERVE_REPEAT),
+    dict: lambda node, value: _observe_dict(node, value, _OBSERVE_REPEAT),
 }
 
 
@@ -195,6 +227,8 @@ def _merge_range(mine: dict, other: dict) -> None:
 def _merge_string(mine: dict, other: dict) -> None:
     mine["n"] += other["n"]
     mine["empty"] += other["empty"]
+    if "repeats" in other:
+        mine["repeats"] = mine.get("repeats", 0) + other["repeats"]
     if mine["formats"] != other["formats"]:
         mine["formats"] = [name for name in mine["formats"] if name in other["formats"]]
     values, others = mine["values"], other["values"]

@@ -22,7 +22,10 @@ REQUIRED_MIN_SAMPLES = 300
 FORMAT_MIN_SAMPLES = 30
 
 # A 12-value enum changed its value set on 96% of nights at n = 50 and on 0%
-# at n >= 500 (NOTES-inference.md).
+# at n >= 500 (NOTES-inference.md). Both this and FORMAT_MIN_SAMPLES count
+# values from distinct bodies only (stats "repeats" left out): a repeated
+# example is one value. Values that look like data (ids, hashes, colours:
+# formats.is_pattern_like) or that match a format never become an enum.
 ENUM_MIN_SAMPLES = 500
 
 # Distinct values tracked per string field, and the most an `enum` may have:
