@@ -43,7 +43,7 @@ from freshmock.proxy.store import (
     ensure_path_tables,
     iter_observations_between,
     iter_partials,
-    iter_paths_between,
+    iter_path_responses_between,
     last_observation_id,
     list_endpoints,
     lock_path_templates,
@@ -73,13 +73,36 @@ class _Templaters(dict):
         self.rules = rules
         self.locks = read_path_locks(db)
         if not fresh:
-            for service, shape, count in read_path_shapes(db):
-                self.get(service).add(shape, count)
+            for service, shape, count, signatures in read_path_shapes(db):
+                self.get(service).add(shape, count, signatures)
 
     def get(self, service: str) -> PathTemplater:
         if service not in self:
             self[service] = PathTemplater(self.rules, self.locks.get(service, ()))
         return self[service]
+
+
+# Response bodies parsed per path shape and run for the templater's evidence: a
+# shape's signature rarely changes, and a hot path must not be parsed per row.
+_PARSED_PER_SHAPE = 3
+_SIGNATURES_PER_SHAPE = 4
+
+
+def response_signature(method: str, status: int, media_type: str | None, body, truncated) -> str:
+    """How a success response looks, coarsely: method, status, top-level keys (of
+    the object, or of an array's first object), else the media type. "" for
+    non-success statuses: error bodies look alike across unrelated endpoints."""
+    if not 200 <= (status or 0) < 300:
+        return ""
+    parsed = json_body(media_type or "", body, bool(truncated))
+    if isinstance(parsed, list):
+        first = next((item for item in parsed if isinstance(item, dict)), None)
+        shape = "[" + ",".join(sorted(first)[:40]) if first is not None else "[]"
+    elif isinstance(parsed, dict):
+        shape = "{" + ",".join(sorted(parsed)[:40])
+    else:
+        shape = media_type or "-"
+    return f"{method} {status} {shape}"
 
 
 def stored_rules(db: sqlite_utils.Database, rules: PathRules | None = None) -> PathRules:
@@ -246,11 +269,20 @@ def update_partials(
         # learnt from all the paths, then the rows themselves, streamed.
         templaters = _Templaters(db, rules, fresh)
         shapes: Counter[tuple[str, str]] = Counter()
-        for service, path in iter_paths_between(db, after, upto):
+        signatures: dict[tuple[str, str], set[str]] = {}
+        for service, path, method, status, media_type, body, truncated in (
+            iter_path_responses_between(db, after, upto)
+        ):
             templater = templaters.get(service)
             shape = templater.shape(path)
             shapes[(service, shape)] += 1
-            templater.add(shape)
+            seen = signatures.setdefault((service, shape), set())
+            signature = None
+            if len(seen) < _SIGNATURES_PER_SHAPE and shapes[(service, shape)] <= _PARSED_PER_SHAPE:
+                signature = response_signature(method, status, media_type, body, truncated)
+                if signature:
+                    seen.add(signature)
+            templater.add(shape, 1, (signature,) if signature else ())
         partials: dict[tuple, _Partial] = {}
         folded = 0
         for row in iter_observations_between(db, after, upto):
@@ -270,7 +302,7 @@ def update_partials(
             if fresh:
                 clear_partials(db)
                 db.execute(f"delete from {PATH_SHAPES}")
-            add_path_shapes(db, shapes)
+            add_path_shapes(db, shapes, {k: v for k, v in signatures.items() if v})
             rows = []
             for key, partial in partials.items():
                 stored = None if fresh else read_partial(db, key)

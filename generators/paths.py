@@ -1,21 +1,43 @@
 """Path templates: ``/users/42/orders`` → ``/users/{user_id}/orders``.
 
-Two rules, measured on a corpus in ``tests/test_paths.py``:
+Rules, measured on the corpora of ``tests/test_paths.py`` (synthetic) and
+``tests/test_openapi_corpus.py`` (real OpenAPI documents):
 
 1. A segment typed like an identifier (integer, UUID, hex id, date, ULID,
    long token) is a parameter at first sight.
-2. Otherwise a per-service trie of every path seen merges a position into a
-   parameter once it has ``merge_threshold`` distinct literal children
-   (default 10: K = 2 over-merges ``/repos/{o}/{r}/{issues|commits}``, K = 50
-   needs tens of thousands of observations). Merged siblings pool their
-   subtrees, so ``/repos/{owner}/{repo}`` emerges even though no single owner
-   has ten repositories. Version segments (``v2``), well-known words (``me``)
-   and a literal that dominates its siblings stay literal.
+2. Otherwise a per-service trie of every path seen decides per position from
+   the evidence it holds: how many distinct literals the position has, whether
+   they look like values (digits, mixed case, dots) or like vocabulary words,
+   and whether the sibling subtrees *behave alike*: each terminal node keeps
+   the signatures of its responses (method, status, top-level JSON keys), and
+   each node its child segments. Sub-resource words each answer with their
+   own shape (``/orgs/{org}/blocks`` vs ``/events``); values of one parameter
+   answer alike (``/models/gpt-4o`` vs ``/models/o3``).
 
-The first segment is never a parameter: it names a collection. Pinned
-templates (from the rules) and locked ones (accepted on an earlier run) win
-over the trie, so an endpoint never splits or renames by itself; a locked
-template that is all literal may still be absorbed by a new parameter.
+   - ``merge_threshold`` (K, default 10) or more literals merge unless most of
+     them have a shape no sibling shares (K = 2 over-merges
+     ``/repos/{o}/{r}/{issues|commits}``, K = 50 needs tens of thousands of
+     observations; the shape check keeps ten sub-resource words apart);
+   - 3 to K-1 literals merge when they look like values and no sibling has a
+     shape of its own, or, vocabulary words, when every sibling's subtree
+     answers alike two levels deep (``/items/{collection}/{id}``);
+   - the first segment merges only on K or more value-like literals that
+     behave alike (path-style buckets); below that it names a collection.
+
+   Merged siblings pool their subtrees, so ``/repos/{owner}/{repo}`` emerges
+   even though no single owner has ten repositories. Version segments
+   (``v2``), well-known words (``me``), the rules' literals and a literal that
+   dominates its siblings stay literal. Without response signatures (paths fed
+   in alone) only the count rule applies.
+
+Parameters are named from the collection they index: ``/orgs/{org}``,
+``/users/{user_id}`` (an identifier), ``/repos/{owner}/{repo}`` (a pair).
+
+Pinned templates (from the rules) and locked ones (accepted on an earlier run)
+win over the trie, so an endpoint never renames by itself, with one
+exception: a literal the trie keeps (``/users/me`` beside a locked
+``/users/{user_id}``) is never captured by a lock. A locked template that is
+all literal may still be absorbed by a new parameter.
 """
 
 from __future__ import annotations
@@ -94,12 +116,19 @@ class PathRules:
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:12]
 
 
+MIN_VALUES = 3  # fewer distinct literals than this are never merged by shape evidence
+# Signatures kept per terminal node: enough to see a shared shape, bounded.
+MAX_SIGNATURES = 8
+
+
 class _Node:
-    __slots__ = ("children", "count")
+    __slots__ = ("children", "count", "signatures", "kind")
 
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
         self.count = 0
+        self.signatures: set[str] = set()  # of responses to paths ending here
+        self.kind = ID  # of a parameter node: NAME once it merged literal values
 
 
 def _union(nodes: list[_Node]) -> _Node:
@@ -107,6 +136,7 @@ def _union(nodes: list[_Node]) -> _Node:
     grouped: dict[str, list[_Node]] = {}
     for node in nodes:
         merged.count += node.count
+        merged.signatures |= node.signatures
         for key, child in node.children.items():
             grouped.setdefault(key, []).append(child)
     for key, children in grouped.items():
@@ -122,30 +152,61 @@ def _singular(word: str) -> str:
     return word
 
 
-def _parameter_name(previous_literal: str | None) -> str:
-    if not previous_literal:
-        return "id"
-    base = _NAME_CHARS.sub("_", _singular(previous_literal.lower())).strip("_")
-    return f"{base}_id" if base else "id"
+ID, NAME = "id", "name"  # what a parameter's values were: typed identifiers, or names
 
 
-def name_parameters(segments: list[str | None]) -> str:
-    """Segments with ``None`` for parameters → a template with unique names."""
+def _collection_name(literal: str | None) -> str:
+    if not literal:
+        return ""
+    return _NAME_CHARS.sub("_", _singular(literal.lower())).strip("_")
+
+
+def _run_names(collection: str, kinds: list[str]) -> list[str]:
+    """Names for a run of parameters after the literal ``collection``.
+
+    ``/users/{user_id}`` (an identifier), ``/orgs/{org}`` (a name),
+    ``/repos/{owner}/{repo}`` (two names: the last is the collection's item),
+    ``/a/{a_id}/{id}`` (identifiers after the first carry no collection).
+    """
+    if not collection:
+        return [ID if kind == ID else NAME for kind in kinds]
+    if len(kinds) == 2 and kinds == [NAME, NAME]:
+        return ["owner", collection]
+    names = [f"{collection}_id" if kinds[0] == ID else collection]
+    return names + [ID if kind == ID else NAME for kind in kinds[1:]]
+
+
+def name_parameters(segments: list[str | None], kinds: list[str] | None = None) -> str:
+    """Segments with ``None`` for parameters → a template with unique names.
+
+    ``kinds`` says per segment whether a parameter's values were typed
+    identifiers (``ID``, the default) or names and slugs (``NAME``).
+    """
+    kinds = kinds or [ID] * len(segments)
+    names: list[str | None] = [None] * len(segments)
+    index = 0
+    while index < len(segments):
+        if segments[index] is not None:
+            index += 1
+            continue
+        start = index
+        while index < len(segments) and segments[index] is None:
+            index += 1
+        previous = next((s for s in reversed(segments[:start]) if s), None)
+        for offset, name in enumerate(_run_names(_collection_name(previous),
+                                                 list(kinds[start:index]))):
+            names[start + offset] = name
     used: set[str] = set()
-    previous_literal: str | None = None
     out = []
-    for segment in segments:
-        if segment is None:
-            name = _parameter_name(previous_literal)
-            unique, n = name, 2
-            while unique in used:
-                unique, n = f"{name}{n}", n + 1
-            used.add(unique)
-            out.append("{" + unique + "}")
-            previous_literal = None
-        else:
+    for segment, name in zip(segments, names, strict=True):
+        if segment is not None:
             out.append(segment)
-            previous_literal = segment or previous_literal
+            continue
+        unique, n = name, 2
+        while unique in used:
+            unique, n = f"{name}{n}", n + 1
+        used.add(unique)
+        out.append("{" + unique + "}")
     return "/" + "/".join(out)
 
 
@@ -162,6 +223,50 @@ def template_matches(template: str, path: str) -> bool:
 
 def _specificity(template: str) -> tuple[int, str]:
     return (sum(not is_parameter(s) for s in _segments(template)), template)
+
+
+def looks_like_value(segment: str) -> bool:
+    """A literal that reads as a value rather than a word of the API's vocabulary:
+    digits (``gpt-4o``, ``eu-west-1``), mixed case (``ZxY``), a dot (``a.b.com``)."""
+    return (any(c.isdigit() for c in segment) or "." in segment
+            or (segment.lower() != segment and segment.upper() != segment))
+
+
+def _profile(node: _Node) -> set[tuple[str, str]]:
+    """(child key, signature) two levels deep: how a subtree answers."""
+    found = {("", signature) for signature in node.signatures}
+    for key, child in node.children.items():
+        found |= {(key, signature) for signature in child.signatures}
+    return found
+
+
+def _own_shapes(literal: dict[str, _Node]) -> tuple[int, int]:
+    """(siblings whose responses were seen, of those the ones sharing no response
+    signature with any sibling): sub-resource words each answer with their own shape.
+
+    Child segments are no evidence of difference: below a parameter they are
+    values too (``/repos/alice/widget`` and ``/repos/bob/gadget``)."""
+    signature_use: dict[str, int] = {}
+    for node in literal.values():
+        for signature in node.signatures:
+            signature_use[signature] = signature_use.get(signature, 0) + 1
+    with_evidence = own = 0
+    for node in literal.values():
+        if not node.signatures:
+            continue
+        with_evidence += 1
+        own += all(signature_use[s] == 1 for s in node.signatures)
+    return with_evidence, own
+
+
+def _answer_alike(literal: dict[str, _Node]) -> bool:
+    """Every sibling's subtree answers alike two levels deep, with evidence below
+    the siblings themselves: ``/items/articles/{id}`` and ``/items/authors/{id}``."""
+    profiles = [_profile(node) for node in literal.values()]
+    if not all(profiles) or not all(any(k for k, _ in p) for p in profiles):
+        return False
+    shared = set.intersection(*profiles)
+    return all(len(shared) * 2 >= len(profile) for profile in profiles)
 
 
 class PathTemplater:
@@ -181,13 +286,16 @@ class PathTemplater:
         self._root = _Node()
         self._compiled: _Node | None = None
 
-    def add(self, path: str, count: int = 1) -> None:
+    def add(self, path: str, count: int = 1, signatures: Iterable[str] = ()) -> None:
+        """One path (or shape) seen ``count`` times, with signatures of its responses."""
         node = self._root
         node.count += count
         for index, segment in enumerate(_segments(path)):
             key = PARAM if index > 0 and self._typed(segment) else segment
             node = node.children.setdefault(key, _Node())
             node.count += count
+        if signatures and len(node.signatures) < MAX_SIGNATURES:
+            node.signatures.update(sorted(signatures)[:MAX_SIGNATURES - len(node.signatures)])
         self._compiled = None
 
     def _typed(self, segment: str) -> bool:
@@ -211,19 +319,41 @@ class PathTemplater:
         others = max((n.count for k, n in siblings.items() if k != key), default=0)
         return count >= DOMINANT_SHARE * total and count >= DOMINANT_RATIO * others
 
+    def _merges(self, literal: dict[str, _Node], depth: int) -> bool:
+        """Whether the literal children of one position are values of a parameter."""
+        n = len(literal)
+        if n < 2:
+            return False
+        with_evidence, own = _own_shapes(literal)
+        distinct = with_evidence > 0 and own * 2 >= with_evidence
+        values = sum(map(looks_like_value, literal)) * 2 >= n
+        if depth == 0:  # a collection name unless the evidence is strong
+            return n >= self.rules.merge_threshold and values and not distinct
+        if n >= self.rules.merge_threshold:
+            return not distinct
+        if n < MIN_VALUES or own:
+            return False
+        return (values and with_evidence > 0) or _answer_alike(literal)
+
     def _compile(self, node: _Node, depth: int) -> _Node:
         literal = {k: n for k, n in node.children.items() if k != PARAM}
         pooled = [node.children[PARAM]] if PARAM in node.children else []
-        if depth >= 1 and len(literal) >= self.rules.merge_threshold:
-            total = sum(n.count for n in literal.values())
-            for key in [k for k in literal if not self._keep_literal(k, literal, total)]:
+        candidates = {k: n for k, n in literal.items() if k not in self.rules.literals
+                      and k not in WELL_KNOWN_LITERALS and not _VERSION.match(k)}
+        kind = ID
+        if self._merges(candidates, depth):
+            total = sum(n.count for n in candidates.values())
+            for key in [k for k in candidates if not self._keep_literal(k, candidates, total)]:
                 pooled.append(literal.pop(key))
+                kind = NAME
         compiled = _Node()
         compiled.count = node.count
+        compiled.signatures = node.signatures
         for key, child in literal.items():
             compiled.children[key] = self._compile(child, depth + 1)
         if pooled:
             compiled.children[PARAM] = self._compile(_union(pooled), depth + 1)
+            compiled.children[PARAM].kind = kind
         return compiled
 
     def _trie_template(self, path: str) -> str:
@@ -231,18 +361,22 @@ class PathTemplater:
             self._compiled = self._compile(self._root, 0)
         node: _Node | None = self._compiled
         segments: list[str | None] = []
+        kinds: list[str] = []
         for index, segment in enumerate(_segments(path)):
             typed = index > 0 and self._typed(segment)
             if node is not None and not typed and segment in node.children:
                 node = node.children[segment]
                 segments.append(segment)
-            elif node is not None and index > 0 and PARAM in node.children:
+                kinds.append(ID)
+            elif node is not None and PARAM in node.children and (index > 0 or not typed):
                 node = node.children[PARAM]
                 segments.append(None)
+                kinds.append(node.kind)
             else:  # a path never added: only typed segments become parameters
                 node = None
                 segments.append(None if typed else segment)
-        return name_parameters(segments)
+                kinds.append(ID)
+        return name_parameters(segments, kinds)
 
     def template(self, path: str) -> str:
         if not path.startswith("/"):  # "*" (OPTIONS *), or an empty path
@@ -257,11 +391,38 @@ class PathTemplater:
         locked = [t for t in candidates if template_matches(t, path)]
         if locked:
             best = max(locked, key=_specificity)
+            learnt_segments = _segments(learnt)
+            if any(not is_parameter(mine) and is_parameter(theirs)
+                   for mine, theirs in zip(learnt_segments, _segments(best), strict=True)):
+                return learnt  # a literal the trie keeps is never captured by a lock
             if any(map(is_parameter, _segments(best))) or learnt == best:
                 return best
             # An all-literal locked template is absorbed by a parameter that now
             # covers it (a merge); a parameter template is never split.
         return learnt
+
+    def merged_values(self, paths: Iterable[str], limit: int = 5) -> dict[str, list]:
+        """For each template, per parameter position: how many distinct values it
+        merged and the first ``limit`` of them (what ``freshmock endpoints`` shows)."""
+        seen: dict[str, list[set[str]]] = {}
+        for path in paths:
+            template = self.template(path)
+            segments, actual = _segments(template), _segments(path)
+            if len(segments) != len(actual):
+                continue
+            slots = seen.setdefault(template, [set() for _ in segments])
+            for slot, mine, value in zip(slots, segments, actual, strict=True):
+                if is_parameter(mine):
+                    slot.add(value)
+        out: dict[str, list] = {}
+        for template, slots in seen.items():
+            out[template] = [
+                {"parameter": segment, "distinct": len(values),
+                 "values": sorted(values)[:limit]}
+                for segment, values in zip(_segments(template), slots, strict=True)
+                if is_parameter(segment)
+            ]
+        return out
 
 
 class PathRulesError(Exception):

@@ -268,12 +268,14 @@ def iter_observations_between(
     )
 
 
-def iter_paths_between(
+def iter_path_responses_between(
     db: sqlite_utils.Database, after_id: int, upto_id: int
-) -> Iterator[tuple[str, str]]:
-    """(service, path) of the rows ``iter_observations_between`` yields, cheaply."""
+) -> Iterator[tuple]:
+    """(service, path, method, status, response media type, response body, truncated)
+    of the rows ``iter_observations_between`` yields: what path templating reads."""
     yield from db.execute(
-        f"select service, path from {OBSERVATIONS} "
+        f"select service, path, method, status, response_media_type, response_body, "
+        f"response_body_truncated from {OBSERVATIONS} "
         "where id > ? and id <= ? and status is not null order by id",
         [after_id, upto_id],
     )
@@ -474,11 +476,21 @@ PATH_LOCKS = "path_locks"
 PATH_RULES = "path_rules"
 
 
+PATH_SHAPE_COLUMNS = {
+    "service": str,
+    "shape": str,
+    "count": int,
+    # JSON list of response signatures (method, 2xx status, top-level keys) of
+    # the paths of this shape, at most 8: the templater's sibling evidence
+    "signatures": str,
+}
+
+
 def ensure_path_tables(db: sqlite_utils.Database) -> None:
     if not db[PATH_SHAPES].exists():
-        db[PATH_SHAPES].create(
-            {"service": str, "shape": str, "count": int}, pk=("service", "shape")
-        )
+        db[PATH_SHAPES].create(PATH_SHAPE_COLUMNS, pk=("service", "shape"))
+    else:
+        add_missing_columns(db[PATH_SHAPES], PATH_SHAPE_COLUMNS)
     if not db[PATH_LOCKS].exists():
         db[PATH_LOCKS].create(
             {"service": str, "template": str, "accepted_at": str}, pk=("service", "template")
@@ -502,18 +514,41 @@ def write_path_rules_text(db: sqlite_utils.Database, text: str, at: str) -> None
         )
 
 
-def add_path_shapes(db: sqlite_utils.Database, counts: dict[tuple[str, str], int]) -> None:
-    """Add to the shape counts (plain SQL: safe inside ``run_in_write_transaction``)."""
+MAX_SHAPE_SIGNATURES = 8
+
+
+def add_path_shapes(
+    db: sqlite_utils.Database, counts: dict[tuple[str, str], int],
+    signatures: dict[tuple[str, str], set[str]] | None = None,
+) -> None:
+    """Add to the shape counts and signatures (plain SQL: safe inside
+    ``run_in_write_transaction``)."""
+    import json
+
+    signatures = signatures or {}
+    merged = {}
+    for key, new in signatures.items():
+        row = db.execute(f"select signatures from {PATH_SHAPES} where service = ? and shape = ?",
+                         list(key)).fetchone()
+        old = set(json.loads(row[0])) if row and row[0] else set()
+        merged[key] = json.dumps(sorted(old | new)[:MAX_SHAPE_SIGNATURES])
     db.conn.executemany(
-        f"insert into {PATH_SHAPES} (service, shape, count) values (?, ?, ?) "
-        "on conflict (service, shape) do update set count = count + excluded.count",
-        [(service, shape, n) for (service, shape), n in counts.items()],
+        f"insert into {PATH_SHAPES} (service, shape, count, signatures) values (?, ?, ?, ?) "
+        "on conflict (service, shape) do update set count = count + excluded.count, "
+        "signatures = coalesce(excluded.signatures, signatures)",
+        [(service, shape, n, merged.get((service, shape)))
+         for (service, shape), n in counts.items()],
     )
 
 
-def read_path_shapes(db: sqlite_utils.Database) -> Iterator[tuple[str, str, int]]:
+def read_path_shapes(db: sqlite_utils.Database) -> Iterator[tuple[str, str, int, list[str]]]:
+    import json
+
     ensure_path_tables(db)
-    yield from db.execute(f"select service, shape, count from {PATH_SHAPES} order by 1, 2")
+    for service, shape, count, signatures in db.execute(
+        f"select service, shape, count, signatures from {PATH_SHAPES} order by 1, 2"
+    ):
+        yield service, shape, count, json.loads(signatures) if signatures else []
 
 
 def read_path_locks(db: sqlite_utils.Database) -> dict[str, list[str]]:
