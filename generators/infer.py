@@ -295,7 +295,8 @@ def update_partials(
             folded += 1
 
         def commit(
-            watermark=watermark, fresh=fresh, partials=partials, upto=upto, shapes=shapes
+            watermark=watermark, fresh=fresh, partials=partials, upto=upto, shapes=shapes,
+            signatures=signatures,
         ) -> bool:
             if read_watermark(db, WATERMARK) != watermark:
                 return False
