@@ -82,26 +82,47 @@ class _Templaters(dict):
         return self[service]
 
 
+def service_templater(db: sqlite_utils.Database, service: str) -> PathTemplater:
+    """The templater every command files ``service``'s paths with: the store's
+    rules, shapes and locks (what ``infer`` last learnt)."""
+    return _Templaters(db, stored_rules(db)).get(service)
+
+
 # Response bodies parsed per path shape and run for the templater's evidence: a
 # shape's signature rarely changes, and a hot path must not be parsed per row.
 _PARSED_PER_SHAPE = 3
 _SIGNATURES_PER_SHAPE = 4
 
 
+def _keys(value) -> str:
+    if isinstance(value, list):
+        value = next((item for item in value if isinstance(item, dict)), None)
+        return "[" + ",".join(sorted(value)[:40]) if value is not None else "[]"
+    if isinstance(value, dict):
+        return "{" + ",".join(sorted(value)[:40])
+    return ""
+
+
 def response_signature(method: str, status: int, media_type: str | None, body, truncated) -> str:
-    """How a success response looks, coarsely: method, status, top-level keys (of
-    the object, or of an array's first object), else the media type. "" for
-    non-success statuses: error bodies look alike across unrelated endpoints."""
+    """How a success response looks, coarsely: method, status, the top-level keys
+    (of the object, or of an array's first object) and one level below them for
+    up to 3 containers (a list envelope's ``data`` items tell ``/projects`` from
+    ``/users``), else the media type. "" for non-success statuses: error bodies
+    look alike across unrelated endpoints."""
     if not 200 <= (status or 0) < 300:
         return ""
     parsed = json_body(media_type or "", body, bool(truncated))
     if isinstance(parsed, list):
-        first = next((item for item in parsed if isinstance(item, dict)), None)
-        shape = "[" + ",".join(sorted(first)[:40]) if first is not None else "[]"
-    elif isinstance(parsed, dict):
-        shape = "{" + ",".join(sorted(parsed)[:40])
+        parsed = next((item for item in parsed if isinstance(item, dict)), parsed)
+        prefix = "[]"
     else:
-        shape = media_type or "-"
+        prefix = ""
+    if isinstance(parsed, dict):
+        inner = [f"{key}:{_keys(parsed[key])}" for key in sorted(parsed)
+                 if isinstance(parsed[key], (dict, list)) and _keys(parsed[key])][:3]
+        shape = prefix + _keys(parsed) + (";" + ";".join(inner) if inner else "")
+    else:
+        shape = prefix or media_type or "-"
     return f"{method} {status} {shape}"
 
 

@@ -77,8 +77,24 @@ DEFAULT_MERGE_THRESHOLD = 10
 _NAME_CHARS = re.compile(r"[^a-z0-9]+")
 
 
+_RANDOM_TAIL = re.compile(r"[A-Za-z0-9]{12,}$")
+_CASE_RUN = re.compile(r"[A-Z]+|[a-z]+|[0-9]+")
+
+
+def _random_mixed_case(segment: str) -> bool:
+    """A long tail of letters whose case flips every couple of characters, as
+    base62 ids do (``asst_xZjbGYyJCaMePthQs6MVcXNR``, which may hold no digit at
+    all); camelCase words flip once per word (``fineTuningJobs``: 3.0 characters
+    a run, 7 runs), a random tail about every 2 (3.0 for ``NU3nmolcKrLYHNEFCLMEZwvO``)."""
+    tail = _RANDOM_TAIL.search(segment)
+    if tail is None or len(segment) < 16:
+        return False
+    runs = _CASE_RUN.findall(tail.group())
+    return len(runs) >= 8 and len(tail.group()) / len(runs) <= 3.0
+
+
 def is_identifier(segment: str) -> bool:
-    return any(pattern.match(segment) for pattern in _TYPED)
+    return any(pattern.match(segment) for pattern in _TYPED) or _random_mixed_case(segment)
 
 
 def is_parameter(segment: str) -> bool:
@@ -227,9 +243,9 @@ def _specificity(template: str) -> tuple[int, str]:
 
 def looks_like_value(segment: str) -> bool:
     """A literal that reads as a value rather than a word of the API's vocabulary:
-    digits (``gpt-4o``, ``eu-west-1``), mixed case (``ZxY``), a dot (``a.b.com``)."""
+    digits (``gpt-4o``, ``eu-west-1``), capitals (``ZxY``, ``ADA``), a dot (``a.b.com``)."""
     return (any(c.isdigit() for c in segment) or "." in segment
-            or (segment.lower() != segment and segment.upper() != segment))
+            or segment.lower() != segment)  # mixed case, or capitals: ``ZxY``, ``ADA``
 
 
 def _profile(node: _Node) -> set[tuple[str, str]]:
@@ -331,9 +347,21 @@ class PathTemplater:
             return n >= self.rules.merge_threshold and values and not distinct
         if n >= self.rules.merge_threshold:
             return not distinct
+        # Values a parameter elsewhere already took (``/items/{collection}`` makes
+        # ``/utils/export/articles`` a collection too): data, not vocabulary.
+        recurring = sum(key in self._merged_values for key in literal) * 2 >= n
+        if (recurring or frozenset(literal) in self._shared_domains) and not distinct:
+            return True
         if n < MIN_VALUES or own:
             return False
         return (values and with_evidence > 0) or _answer_alike(literal)
+
+    def _joins_typed(self, key: str, node: _Node, typed: _Node) -> bool:
+        """A literal beside typed ids that is one of them, untyped by chance (a
+        base62 id with no digit): long and value-like, or answering as they do."""
+        if not looks_like_value(key):
+            return False
+        return len(key) >= 16 or bool(node.signatures & typed.signatures)
 
     def _compile(self, node: _Node, depth: int) -> _Node:
         literal = {k: n for k, n in node.children.items() if k != PARAM}
@@ -345,7 +373,11 @@ class PathTemplater:
             total = sum(n.count for n in candidates.values())
             for key in [k for k in candidates if not self._keep_literal(k, candidates, total)]:
                 pooled.append(literal.pop(key))
+                self._found_values.add(key)
                 kind = NAME
+        elif pooled and depth > 0:
+            for key in [k for k in candidates if self._joins_typed(k, candidates[k], pooled[0])]:
+                pooled.append(literal.pop(key))
         compiled = _Node()
         compiled.count = node.count
         compiled.signatures = node.signatures
@@ -356,9 +388,45 @@ class PathTemplater:
             compiled.children[PARAM].kind = kind
         return compiled
 
+    def _sibling_sets(self, root: _Node) -> list[frozenset[str]]:
+        """Each position's literal children, where there are 3 to K-1 of them."""
+        found, stack = [], [(root, 0)]
+        while stack:
+            node, depth = stack.pop()
+            literal = frozenset(k for k in node.children if k != PARAM)
+            if depth > 0 and MIN_VALUES <= len(literal) < self.rules.merge_threshold:
+                found.append(literal)
+            stack.extend((child, depth + 1) for child in node.children.values())
+        return found
+
+    def _value_domains(self, compiled: _Node) -> set[frozenset[str]]:
+        """Sibling sets that recur, mostly the same, at different positions of the
+        compiled trie: one domain of values (the collections of ``/items/*`` and
+        ``/fields/*``). Vocabulary rarely repeats wholesale at different positions
+        (below a parameter, ``/repos/{o}/{r}/issues|pulls`` is one position once
+        compiled); Jaccard >= 0.5 between two sets."""
+        sets = self._sibling_sets(compiled)
+        shared: set[frozenset[str]] = set()
+        for index, first in enumerate(sets):
+            for second in sets[index + 1:]:
+                if len(first & second) * 2 >= len(first | second):
+                    shared.update((first, second))
+        return shared
+
+    def _compile_all(self) -> _Node:
+        # Twice: the first pass finds which literals are values somewhere, the
+        # second lets those values merge wherever else they recur.
+        self._merged_values: set[str] = set()
+        self._found_values: set[str] = set()
+        self._shared_domains: set[frozenset[str]] = set()
+        first = self._compile(self._root, 0)
+        self._shared_domains = self._value_domains(first)
+        self._merged_values, self._found_values = self._found_values, set()
+        return self._compile(self._root, 0)
+
     def _trie_template(self, path: str) -> str:
         if self._compiled is None:
-            self._compiled = self._compile(self._root, 0)
+            self._compiled = self._compile_all()
         node: _Node | None = self._compiled
         segments: list[str | None] = []
         kinds: list[str] = []
