@@ -184,8 +184,9 @@ def _run_names(collection: str, kinds: list[str]) -> list[str]:
     ``/repos/{owner}/{repo}`` (two names: the last is the collection's item),
     ``/a/{a_id}/{id}`` (identifiers after the first carry no collection).
     """
-    if not collection:
-        return [ID if kind == ID else NAME for kind in kinds]
+    if not collection:  # no collection word before: /{namespace}/{name} (buckets, keys)
+        first = ID if kinds[0] == ID else "namespace"
+        return [first] + [ID if kind == ID else NAME for kind in kinds[1:]]
     if len(kinds) == 2 and kinds == [NAME, NAME]:
         return ["owner", collection]
     names = [f"{collection}_id" if kinds[0] == ID else collection]
@@ -366,7 +367,7 @@ class PathTemplater:
     def _compile(self, node: _Node, depth: int) -> _Node:
         literal = {k: n for k, n in node.children.items() if k != PARAM}
         pooled = [node.children[PARAM]] if PARAM in node.children else []
-        candidates = {k: n for k, n in literal.items() if k not in self.rules.literals
+        candidates = {k: n for k, n in literal.items() if k and k not in self.rules.literals
                       and k not in WELL_KNOWN_LITERALS and not _VERSION.match(k)}
         kind = ID
         if self._merges(candidates, depth):
