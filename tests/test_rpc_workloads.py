@@ -14,9 +14,9 @@ import re
 import subprocess
 
 import httpx
+from rpc_servers import graphql_server, moto_server
 
 from conftest import free_port, freshmock_command, recording_with_config
-from rpc_servers import graphql_server, moto_server
 
 BUCKETS = [f"acme-{word}-eu-west-{n % 3 + 1}" for n, word in enumerate(
     ["logs", "media", "backups", "exports", "reports", "assets", "builds", "models",
