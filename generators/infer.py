@@ -88,6 +88,21 @@ def service_templater(db: sqlite_utils.Database, service: str) -> PathTemplater:
     return _Templaters(db, stored_rules(db)).get(service)
 
 
+def merged_values(db: sqlite_utils.Database) -> dict[tuple[str, str], list[dict]]:
+    """Per (service, template), each parameter position: how many distinct values
+    it merged and the first few, from the stored path shapes. Typed identifiers
+    were collapsed before storing; they show as ``{}``."""
+    templaters = _Templaters(db, stored_rules(db))
+    by_service: dict[str, list[str]] = {}
+    for service, shape, _, _ in read_path_shapes(db):
+        by_service.setdefault(service, []).append(shape)
+    return {
+        (service, template): positions
+        for service, shapes in by_service.items()
+        for template, positions in templaters.get(service).merged_values(shapes).items()
+    }
+
+
 # Response bodies parsed per path shape and run for the templater's evidence: a
 # shape's signature rarely changes, and a hot path must not be parsed per row.
 _PARSED_PER_SHAPE = 3

@@ -486,10 +486,11 @@ class PathTemplater:
         out: dict[str, list] = {}
         for template, slots in seen.items():
             out[template] = [
-                {"parameter": segment, "distinct": len(values),
-                 "values": sorted(values)[:limit]}
+                {"parameter": segment, "typed": PARAM in values or any(map(is_parameter, values)),
+                 "distinct": len(named), "values": sorted(named)[:limit]}
                 for segment, values in zip(_segments(template), slots, strict=True)
                 if is_parameter(segment)
+                for named in [{v for v in values if v != PARAM and not is_parameter(v)}]
             ]
         return out
 

@@ -82,3 +82,22 @@ def test_infer_with_config_then_generate_without_it_keeps_the_rules(tmp_path):
     run("infer", "--db", str(db), "--config", str(config))
     assert {e["path_template"] for e in json.loads(endpoints(db))} == {
         "/products/{product}", "/products/mirror"}
+
+
+def test_endpoints_shows_the_values_each_parameter_merged(tmp_path):
+    db = tmp_path / "s.db"
+    store = open_store(db, must_exist=False)
+    slugs = ["lamp", "chair", "desk", "sofa", "rug", "shelf", "stool", "bench", "crate",
+             "vase", "clock"]
+    insert_observations(store, [observation(f"/products/{s}", 1.79e9 + n, {"slug": s})
+                                for n, s in enumerate(slugs)]
+                        + [observation(f"/users/{n}", 1.79e9 + n, {"id": n}) for n in range(3)])
+    store.close()
+    run("infer", "--db", str(db))
+    text = run("endpoints", "--db", str(db))
+    assert "    {product}: 11 values: bench, chair, clock, crate, desk, ..." in text
+    assert "    {user_id}: typed identifiers" in text
+    (product,) = [e for e in json.loads(endpoints(db))
+                  if e["path_template"] == "/products/{product}"]
+    assert product["merged"] == [{"parameter": "{product}", "typed": False, "distinct": 11,
+                                  "values": ["bench", "chair", "clock", "crate", "desk"]}]
