@@ -54,7 +54,13 @@ $(WIREMOCK):
 $(PRISM): $(WIREMOCK)
 	SCARF_ANALYTICS=false npm install --prefix .peers --no-save --no-package-lock --no-audit --no-fund --loglevel=error --ignore-scripts wiremock@$(WIREMOCK_VERSION) @stoplight/prism-cli@$(PRISM_VERSION)
 
-peers: $(WIREMOCK) $(PRISM)
+# Real OpenAPI documents for the templating corpus (tests/openapi_corpus.py),
+# pinned: the Directus and Blockfrost APIs as their vendors publish them.
+SPECS := .peers/node_modules/@directus/specs/dist/openapi.json
+$(SPECS): $(PRISM)
+	npm install --prefix .peers --no-save --no-package-lock --no-audit --no-fund --loglevel=error --ignore-scripts wiremock@$(WIREMOCK_VERSION) @stoplight/prism-cli@$(PRISM_VERSION) @directus/specs@15.2.0 @blockfrost/openapi@0.1.93
+
+peers: $(WIREMOCK) $(PRISM) $(SPECS)
 
 demo: install
 	$(BIN)/freshmock demo

@@ -43,7 +43,8 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         envvar="FRESHMOCK_CONFIG",
-        help="freshmock.toml: [redaction] rules for record, [paths] rules for infer and diff.",
+        help="freshmock.toml: [redaction] rules for record; [paths] rules for infer and "
+        "diff, kept with the store for every later command.",
     ),
 ]
 
@@ -68,10 +69,12 @@ def _open(db: Path):
 
 
 def _path_rules(config: Path | None):
-    from freshmock.generators.paths import PathRules, PathRulesError, load_path_rules
+    """The ``[paths]`` rules of ``--config``; None without one: every command then
+    templates with the rules the store keeps (the last ones given)."""
+    from freshmock.generators.paths import PathRulesError, load_path_rules
 
     if config is None:
-        return PathRules()
+        return None
     try:
         return load_path_rules(config)
     except PathRulesError as error:

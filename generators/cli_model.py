@@ -122,19 +122,39 @@ def endpoints(
     db: DbOption = DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array, for scripts.")] = False,
 ) -> None:
-    """List inferred endpoints with their observation count and last-seen time."""
+    """List inferred endpoints with their observation count and last-seen time.
+
+    Under each template with parameters: the values each parameter merged (how
+    many, the first few), so a wrong merge can be seen and undone with
+    [paths] literals or templates (docs/paths.md).
+    """
+    from freshmock.generators.infer import merged_values
     from freshmock.proxy.store import list_endpoints
 
-    rows = list_endpoints(_open(db))
+    store = _open(db)
+    rows = list_endpoints(store)
+    merged = merged_values(store)
     if as_json:
-        keys = ("service", "method", "path_template", "status", "media_type",
-                "observations", "first_seen", "last_seen")
-        typer.echo(json.dumps([{k: row[k] for k in keys} for row in rows], indent=2))
+        keys = ("service", "method", "path_template", "operation", "discriminator", "status",
+                "media_type", "observations", "first_seen", "last_seen")
+        typer.echo(json.dumps([
+            {**{k: row[k] for k in keys},
+             "merged": merged.get((row["service"], row["path_template"]), [])}
+            for row in rows], indent=2))
         return
     if not rows:
         typer.echo("no endpoints yet: run `freshmock infer` after recording", err=True)
     for row in rows:
+        operation = f" [{row['operation']}]" if row.get("operation") else ""
         typer.echo(
-            f"{row['service']}  {row['method']:<6} {row['path_template']}  {row['status']}  "
+            f"{row['service']}  {row['method']:<6} {row['path_template']}{operation}  "
+            f"{row['status']}  "
             f"{row['media_type'] or '-'}  {row['observations']} obs  last seen {row['last_seen']}"
         )
+        template = (row["service"], row["path_template"])
+        for position in merged.pop(template, []):  # once per template, under its first row
+            values = position["values"]
+            shown = ", ".join(values) + (", ..." if position["distinct"] > len(values) else "")
+            parts = [f"{position['distinct']} values: {shown}"] if values else []
+            parts += ["typed identifiers"] if position["typed"] else []
+            typer.echo(f"    {position['parameter']}: {'; '.join(parts)}")

@@ -1,6 +1,8 @@
 """Infer one JSON Schema per endpoint from the observations in a store.
 
-An endpoint is (service, method, path template, status, media type). Each run
+An endpoint is (service, method, path template, operation, status, media
+type); the operation is "" unless the API names one in the request (RPC
+styles: ``freshmock.proxy.operations``). Each run
 folds only the observations newer than its watermark into per-day partials
 (mergeable statistics, see ``freshmock.generators.schema``), then publishes
 any window of days by merging its partials: the ``endpoints`` table holds the
@@ -31,6 +33,7 @@ from freshmock.generators.paths import PathRules, PathTemplater, is_parameter
 from freshmock.generators.schema import StatsBuilder, dumps, loads, publish_document
 from freshmock.generators.schema.builder import STATS_KEYWORD
 from freshmock.generators.schema.thresholds import STATE_VERSION
+from freshmock.proxy.operations import operation_of
 from freshmock.proxy.store import (
     ENDPOINT_KEY,
     PATH_SHAPES,
@@ -40,25 +43,29 @@ from freshmock.proxy.store import (
     ensure_path_tables,
     iter_observations_between,
     iter_partials,
-    iter_paths_between,
+    iter_path_responses_between,
     last_observation_id,
     list_endpoints,
     lock_path_templates,
     read_partial,
     read_path_locks,
+    read_path_rules_text,
     read_path_shapes,
     read_watermark,
     replace_endpoints,
     run_in_write_transaction,
     write_partials,
+    write_path_rules_text,
     write_watermark,
 )
 
 WATERMARK = "infer_endpoints"
+_STAMP = "%Y-%m-%dT%H:%M:%SZ"
 # Stored partials are merged only with partials of the same format.
 # "bodyless-v1": answers without a body are keyed under media type "", so
-# partials keyed by their Content-Type before are rebuilt, not merged.
-PARTIALS_VERSION = f"stats-v{STATE_VERSION}-candidates-v1-bodyless-v1"
+# partials keyed by their Content-Type before are rebuilt, not merged;
+# "operations-v1": the key gained the operation discriminator.
+PARTIALS_VERSION = f"stats-v{STATE_VERSION}-candidates-v1-operations-v1-bodyless-v1"
 _UPDATE_ATTEMPTS = 3
 # Body digests remembered per endpoint and day for spotting repeats: beyond
 # this many distinct bodies a repeat is rare enough to count as new evidence.
@@ -72,8 +79,8 @@ class _Templaters(dict):
         self.rules = rules
         self.locks = read_path_locks(db)
         if not fresh:
-            for service, shape, count in read_path_shapes(db):
-                self.get(service).add(shape, count)
+            for service, shape, count, signatures in read_path_shapes(db):
+                self.get(service).add(shape, count, signatures)
 
     def get(self, service: str) -> PathTemplater:
         if service not in self:
@@ -81,14 +88,99 @@ class _Templaters(dict):
         return self[service]
 
 
-def endpoint_key(row: dict, templater: PathTemplater) -> tuple:
-    return (
-        row["service"],
-        row["method"],
-        templater.template(row["path"]),
-        row["status"],
-        response_media_key(row),
+def service_templater(db: sqlite_utils.Database, service: str) -> PathTemplater:
+    """The templater every command files ``service``'s paths with: the store's
+    rules, shapes and locks (what ``infer`` last learnt)."""
+    return _Templaters(db, stored_rules(db)).get(service)
+
+
+def merged_values(db: sqlite_utils.Database) -> dict[tuple[str, str], list[dict]]:
+    """Per (service, template), each parameter position: how many distinct values
+    it merged and the first few, from the stored path shapes. Typed identifiers
+    were collapsed before storing; they show as ``{}``."""
+    templaters = _Templaters(db, stored_rules(db))
+    by_service: dict[str, list[str]] = {}
+    for service, shape, _, _ in read_path_shapes(db):
+        by_service.setdefault(service, []).append(shape)
+    return {
+        (service, template): positions
+        for service, shapes in by_service.items()
+        for template, positions in templaters.get(service).merged_values(shapes).items()
+    }
+
+
+# Response bodies parsed per path shape and run for the templater's evidence: a
+# shape's signature rarely changes, and a hot path must not be parsed per row.
+_PARSED_PER_SHAPE = 3
+_SIGNATURES_PER_SHAPE = 4
+
+
+def _keys(value) -> str:
+    if isinstance(value, list):
+        value = next((item for item in value if isinstance(item, dict)), None)
+        return "[" + ",".join(sorted(value)[:40]) if value is not None else "[]"
+    if isinstance(value, dict):
+        return "{" + ",".join(sorted(value)[:40])
+    return ""
+
+
+def response_signature(method: str, status: int, media_type: str | None, body, truncated) -> str:
+    """How a success response looks, coarsely: method, status, the top-level keys
+    (of the object, or of an array's first object) and one level below them for
+    up to 3 containers (a list envelope's ``data`` items tell ``/projects`` from
+    ``/users``), else the media type. "" for non-success statuses: error bodies
+    look alike across unrelated endpoints."""
+    if not 200 <= (status or 0) < 300:
+        return ""
+    parsed = json_body(media_type or "", body, bool(truncated))
+    if isinstance(parsed, list):
+        parsed = next((item for item in parsed if isinstance(item, dict)), parsed)
+        prefix = "[]"
+    else:
+        prefix = ""
+    if isinstance(parsed, dict):
+        inner = [f"{key}:{_keys(parsed[key])}" for key in sorted(parsed)
+                 if isinstance(parsed[key], (dict, list)) and _keys(parsed[key])][:3]
+        shape = prefix + _keys(parsed) + (";" + ";".join(inner) if inner else "")
+    else:
+        shape = prefix or media_type or "-"
+    return f"{method} {status} {shape}"
+
+
+def stored_rules(db: sqlite_utils.Database, rules: PathRules | None = None) -> PathRules:
+    """The rules to template with: ``rules`` when a command was given ``--config``
+    (they then become the store's), else the ones the store keeps."""
+    if rules is not None:
+        if read_path_rules_text(db) != rules.to_json():
+            write_path_rules_text(db, rules.to_json(), datetime.now(UTC).strftime(_STAMP))
+        return rules
+    text = read_path_rules_text(db)
+    return PathRules() if text is None else PathRules.from_json(text)
+
+
+def row_operation(row: dict, rules: PathRules) -> tuple[str, str]:
+    """``(operation, discriminator)`` of a stored observation.
+
+    The sidecar stored it (from the built-in protocols) before sampling could
+    drop the body; ``[paths] discriminators`` are applied to the stored request
+    here, and where they find nothing (a sampled-out body) the stored value stands.
+    Rows from before operations were stored get them derived now.
+    """
+    stored = row.get("operation")
+    if stored is not None and not rules.discriminators:
+        return stored, row.get("discriminator") or ""
+    try:
+        headers = json.loads(row.get("request_headers") or "[]")
+    except ValueError:
+        headers = []
+    found = operation_of(
+        row["path"], row.get("query") or "", headers, row.get("request_media_type") or "",
+        row.get("request_body"),
+        rules.discriminators,
     )
+    if not found[0] and stored:
+        return stored, row.get("discriminator") or ""
+    return found
 
 
 # Statuses that never carry a body (RFC 9110 6.4.1): 1xx, 204, 304.
@@ -117,6 +209,7 @@ class _Partial:
     """What one endpoint's observations add up to, over a day or a window."""
 
     observations: int = 0
+    discriminator: str = ""
     first_seen: str = ""
     last_seen: str = ""
     # Exemplar candidates by response shape (see exemplar_choice); failing
@@ -138,7 +231,8 @@ class _Partial:
             self.seen_bodies.add(digest)
         return False
 
-    def add(self, row: dict) -> None:
+    def add(self, row: dict, discriminator: str = "") -> None:
+        self.discriminator = self.discriminator or discriminator
         seen = row["observed_at"]
         self._count(seen, seen, 1, (0 if row.get("sampled_out") else 1, seen, row["id"]))
         request = json_body(
@@ -159,6 +253,7 @@ class _Partial:
 
     def add_stored(self, row: dict) -> None:
         """Merge a stored partial (an ``infer_partials`` row) into this one."""
+        self.discriminator = self.discriminator or row.get("discriminator") or ""
         exemplar = (row["exemplar_kept"], row["exemplar_observed_at"], row["exemplar_id"])
         self._count(row["first_seen"], row["last_seen"], row["observations"], exemplar)
         self.request = _merged(self.request, row["request_stats"])
@@ -178,6 +273,7 @@ class _Partial:
         kept, observed_at, exemplar_id = self.exemplar
         return {
             **dict(zip((*ENDPOINT_KEY, "day"), key, strict=True)),
+            "discriminator": self.discriminator,
             "observations": self.observations,
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
@@ -196,6 +292,7 @@ class _Partial:
     def endpoint_row(self, key: tuple) -> dict:
         return {
             **dict(zip(ENDPOINT_KEY, key, strict=True)),
+            "discriminator": self.discriminator,
             "observations": self.observations,
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
@@ -234,38 +331,56 @@ def update_partials(
     stored partials and the watermark move happen in one transaction, retried
     if another run moved the watermark meanwhile.
     """
+    rules = stored_rules(db, rules)
+    # Partials are filed by operation as the rules said when they were folded
+    # in: other rules start over.
+    version = f"{PARTIALS_VERSION}-rules-{rules.digest()}"
     for _ in range(_UPDATE_ATTEMPTS):
         watermark = read_watermark(db, WATERMARK)
-        fresh = rebuild or watermark is None or watermark[1] != PARTIALS_VERSION
+        fresh = rebuild or watermark is None or watermark[1] != version
         after = 0 if fresh else watermark[0]
         upto = last_observation_id(db)
         if upto <= after and not fresh:
             return 0
         # Two passes: the paths first, so every new row is filed under templates
         # learnt from all the paths, then the rows themselves, streamed.
-        templaters = _Templaters(db, rules or PathRules(), fresh)
+        templaters = _Templaters(db, rules, fresh)
         shapes: Counter[tuple[str, str]] = Counter()
-        for service, path in iter_paths_between(db, after, upto):
+        signatures: dict[tuple[str, str], set[str]] = {}
+        for service, path, method, status, media_type, body, truncated in (
+            iter_path_responses_between(db, after, upto)
+        ):
             templater = templaters.get(service)
             shape = templater.shape(path)
             shapes[(service, shape)] += 1
-            templater.add(shape)
+            seen = signatures.setdefault((service, shape), set())
+            signature = None
+            if len(seen) < _SIGNATURES_PER_SHAPE and shapes[(service, shape)] <= _PARSED_PER_SHAPE:
+                signature = response_signature(method, status, media_type, body, truncated)
+                if signature:
+                    seen.add(signature)
+            templater.add(shape, 1, (signature,) if signature else ())
         partials: dict[tuple, _Partial] = {}
         folded = 0
         for row in iter_observations_between(db, after, upto):
-            key = endpoint_key(row, templaters.get(row["service"]))
-            partials.setdefault((*key, row["observed_at"][:10]), _Partial()).add(row)
+            templater = templaters.get(row["service"])
+            operation, discriminator = row_operation(row, rules)
+            key = (row["service"], row["method"], templater.template(row["path"]), operation,
+                   row["status"], response_media_key(row))
+            partials.setdefault((*key, row["observed_at"][:10]), _Partial()).add(
+                row, discriminator)
             folded += 1
 
         def commit(
-            watermark=watermark, fresh=fresh, partials=partials, upto=upto, shapes=shapes
+            watermark=watermark, fresh=fresh, partials=partials, upto=upto, shapes=shapes,
+            signatures=signatures,
         ) -> bool:
             if read_watermark(db, WATERMARK) != watermark:
                 return False
             if fresh:
                 clear_partials(db)
                 db.execute(f"delete from {PATH_SHAPES}")
-            add_path_shapes(db, shapes)
+            add_path_shapes(db, shapes, {k: v for k, v in signatures.items() if v})
             rows = []
             for key, partial in partials.items():
                 stored = None if fresh else read_partial(db, key)
@@ -273,7 +388,7 @@ def update_partials(
                     partial.add_stored(stored)
                 rows.append(partial.stored_row(key))
             write_partials(db, rows)
-            write_watermark(db, WATERMARK, upto, PARTIALS_VERSION)
+            write_watermark(db, WATERMARK, upto, version)
             return True
 
         if run_in_write_transaction(db, commit):
@@ -295,7 +410,7 @@ def merge_window(
     templates learnt since (a position that has now merged into a parameter)
     re-file it, and partials that land on one template merge.
     """
-    templaters = _Templaters(db, rules or PathRules())
+    templaters = _Templaters(db, stored_rules(db, rules))
     merged: dict[tuple, _Partial] = {}
     for stored in iter_partials(db, since, until):
         key = [stored[column] for column in ENDPOINT_KEY]

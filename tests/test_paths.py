@@ -76,14 +76,15 @@ def test_slugs_merge_once_a_position_has_k_distinct_children():
     few = learn([f"/products/{name}" for name in ["lamp", "chair", "desk"]])
     assert few.template("/products/lamp") == "/products/lamp"
     many = learn([f"/products/item-{letter}" for letter in "abcdefghijk"])
-    assert many.template("/products/item-a") == "/products/{product_id}"
+    # named from the collection: a slug is the product itself, not its id
+    assert many.template("/products/item-a") == "/products/{product}"
 
 
 def test_merged_siblings_pool_their_subtrees():
     # No single owner has ten repositories, but together they do.
     paths = [f"/repos/owner{o}x/repo{o}{r}x" for o in "abcdefghijkl" for r in "pq"]
     templater = learn(paths)
-    assert templater.template("/repos/ownerbx/repobqx") == "/repos/{repo_id}/{id}"
+    assert templater.template("/repos/ownerbx/repobqx") == "/repos/{owner}/{repo}"
 
 
 def test_frequent_and_version_literals_stay_literal():
@@ -91,7 +92,7 @@ def test_frequent_and_version_literals_stay_literal():
     paths += [f"/api/{v}/status" for v in ["v1", "v2"]] + [f"/api/x{n}/status" for n in range(10)]
     templater = learn(paths)
     assert templater.template("/users/me") == "/users/me"
-    assert templater.template("/users/alice") == "/users/{user_id}"
+    assert templater.template("/users/alice") == "/users/{user}"
     assert templater.template("/api/v2/status") == "/api/v2/status"
 
 
@@ -102,7 +103,7 @@ def test_k_is_configurable():
     paths = [f"/teams/{name}" for name in FIRST_NAMES[:4]]
     assert learn(paths).template("/teams/alice") == "/teams/alice"
     assert learn(paths, rules=PathRules(merge_threshold=3)).template("/teams/alice") == (
-        "/teams/{team_id}"
+        "/teams/{team}"
     )
 
 
@@ -114,16 +115,23 @@ def test_pinned_templates_and_literals_win():
     assert templater.template("/reports/2026-01-02") == "/reports/{report_id}"
 
 
-def test_a_locked_template_never_splits_or_renames():
+def test_a_locked_template_never_renames():
     locked = ["/users/{uid}"]
-    templater = learn(["/users/me"] * 100 + ["/users/7"], locked=locked)
-    assert templater.template("/users/me") == "/users/{uid}"  # not split off
+    templater = learn(["/users/7", "/users/8"], locked=locked)
     assert templater.template("/users/8") == "/users/{uid}"  # not renamed to {user_id}
+
+
+def test_a_literal_the_trie_keeps_is_never_captured_by_a_parameterised_lock():
+    templater = learn(["/users/me"] * 100 + ["/users/7"], locked=["/users/{user_id}"])
+    assert templater.template("/users/me") == "/users/me"
+    assert templater.template("/users/7") == "/users/{user_id}"
+    # the issue's own example: no traffic to /users/me needed at all
+    assert PathTemplater(locked=["/users/{user_id}"]).template("/users/me") == "/users/me"
 
 
 def test_a_locked_literal_template_is_absorbed_by_a_new_parameter():
     templater = learn([f"/teams/{name}" for name in FIRST_NAMES], locked=["/teams/alice"])
-    assert templater.template("/teams/alice") == "/teams/{team_id}"
+    assert templater.template("/teams/alice") == "/teams/{team}"
 
 
 def test_rules_come_from_the_paths_table_of_freshmock_toml(tmp_path):
