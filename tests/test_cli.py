@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import free_port, freshmock_command
+from conftest import freshmock_command, refused_port
 
 
 def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -52,9 +52,10 @@ def test_the_store_path_can_come_from_the_environment(tmp_path):
 
 
 def test_record_refuses_an_upstream_that_refuses_connections(tmp_path):
-    dead = f"http://127.0.0.1:{free_port()}"
     db = tmp_path / "store.db"
-    result = run("record", "--upstream", dead, "--listen-port", "0", "--db", str(db))
+    with refused_port() as port:
+        dead = f"http://127.0.0.1:{port}"
+        result = run("record", "--upstream", dead, "--listen-port", "0", "--db", str(db))
     assert_one_line_error(result, dead, "does not accept connections")
 
 

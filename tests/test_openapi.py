@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from conftest import REPO, demo_then_generate, free_port, freshmock_command, running_peer
+from conftest import REPO, demo_then_generate, freshmock_command, running_peer
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +92,9 @@ def _get(port: int, method: str, path: str, body=None):
 def prism(document):
     path, _ = document
     assert PRISM.exists(), f"{PRISM} is missing: `make peers` installs Prism from npm"
-    port = free_port()
-    with running_peer([str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(path)],
-                      port, "/health", "Prism",
+    # -p 0: Prism binds a free port and prints "Prism is listening on http://127.0.0.1:P"
+    with running_peer([str(PRISM), "mock", "-h", "127.0.0.1", "-p", "0", str(path)],
+                      r"listening on http://127\.0\.0\.1:(\d+)", "/health", "Prism",
                       env={**os.environ, "SCARF_ANALYTICS": "false"}) as ready:
         yield ready
 
