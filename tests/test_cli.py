@@ -8,6 +8,8 @@ import subprocess
 
 import pytest
 
+from freshmock.generators.demo.service import demo_requests
+
 from conftest import freshmock_command, refused_port
 
 
@@ -93,12 +95,14 @@ def test_endpoints_json_is_machine_readable(tmp_path):
     result = run("demo", "--db", str(tmp_path / "s.db"), "--out", str(tmp_path / "stubs"))
     assert result.returncode == 0, result.stderr
     listed = json.loads(run("endpoints", "--db", str(tmp_path / "s.db"), "--json").stdout)
-    assert {(e["method"], e["path_template"], e["status"]) for e in listed} >= {
-        ("GET", "/users/{user_id}", 200),
-        ("GET", "/users/{user_id}", 404),
-        ("POST", "/users", 201),
+    assert {(e["method"], e["path_template"], e["status"]) for e in listed} == {
+        ("GET", "/health", 200), ("GET", "/orders/{order_id}", 200), ("GET", "/users", 200),
+        ("GET", "/users/{user_id}", 200), ("GET", "/users/{user_id}", 404),
+        ("GET", "/users/{user_id}/orders", 200), ("POST", "/users", 201),
+        ("POST", "/users", 422),
     }
     assert all(e["observations"] >= 1 and e["last_seen"].endswith("Z") for e in listed)
+    assert sum(e["observations"] for e in listed) == len(demo_requests())  # each one request
 
 
 def test_help_explains_every_command():

@@ -126,14 +126,17 @@ def test_mapping_files_are_named_after_method_template_and_status(mappings_root)
 
 def test_each_mapping_says_when_its_dependency_was_last_observed(mappings_root, recorded_store):
     db = open_store(recorded_store)
-    last_seen = {
-        (e["method"], e["path_template"], e["status"]): e["last_seen"] for e in list_endpoints(db)
-    }
+    endpoints = {(e["method"], e["path_template"], e["status"]): e for e in list_endpoints(db)}
+    stamped = set()
     for path in (mappings_root / "mappings").glob("*.json"):
         meta = json.loads(path.read_text())["metadata"]["freshmock"]
         method, template = meta["endpoint"].split(" ", 1)
-        assert meta["last_observed"] == last_seen[(method, template, meta["status"])]
-        assert meta["observations"] >= 1
+        endpoint = endpoints[(method, template, meta["status"])]
+        assert meta["last_observed"] == endpoint["last_seen"]
+        assert meta["observations"] == endpoint["observations"]
+        stamped.add((method, template, meta["status"]))
+    assert stamped == set(endpoints)
+    assert sum(e["observations"] for e in endpoints.values()) == len(demo_requests())
 
 
 def test_regenerating_from_an_unchanged_store_is_byte_identical(recorded_store, tmp_path):
