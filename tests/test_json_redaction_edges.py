@@ -30,6 +30,8 @@ def test_values_under_secret_names_are_replaced_whatever_they_compare_to():
     b'{ "id": 7, "name": "Ada", "tags": [ "x", "y" ], "nested": {"a": "b"} }',
     # keys long enough to be scanned (13+ characters) that hold nothing secret
     b'{"a_rather_long_field_name": 1, "created_at_timestamp": "2026-11-02"}',
+    # under secret names, values that are already what redaction would write
+    b'{ "pin": false, "secret": 0, "password": "" }',
     b'[ "plain", "strings", {"k": "v"} ]',
     b'"just a string"',
 ])
@@ -54,8 +56,20 @@ def test_a_secret_of_exactly_the_shortest_detectable_length_is_redacted():
     assert json.loads(redact(json.dumps([card]).encode())) == ["<redacted:card>"]
 
 
-@pytest.mark.parametrize("document", [["pwd=s3cret", "a"], "pwd=s3cret", {"note": "pwd=s3cret"}])
+@pytest.mark.parametrize("document", [["pwd=s3cret", "a"], "pwd=s3cret", {"note": "pwd=s3cret"},
+                                      {"pwd=s3cret": 1}])
 def test_a_short_name_value_pair_is_redacted_anywhere(document):
     redacted = json.loads(redact(json.dumps(document).encode()))
     assert "s3cret" not in json.dumps(redacted)
     assert "pwd=<redacted>" in json.dumps(redacted)
+
+
+def test_a_secret_key_of_exactly_the_shortest_detectable_length_is_renamed():
+    body = b'{"owners": {"4222222222222": 1}}'
+    assert json.loads(redact(body)) == {"owners": {"<redacted:card>": 1}}
+
+
+def test_a_redacted_body_with_a_lone_surrogate_escape_is_still_written():
+    # "\ud800" parses to a lone surrogate that UTF-8 cannot encode: written as ASCII JSON
+    body = b'{"password": "hunter22", "note": "\\ud800 x"}'
+    assert redact(body) == b'{"password":"<redacted>","note":"\\ud800 x"}'

@@ -25,10 +25,12 @@ import os
 import re
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tomllib
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,7 +90,13 @@ def prepare_tree() -> None:
         (TREE / ".peers").symlink_to(REPO / ".peers")
 
 
-def run_module(module: dict, exclude: list[str], fresh: bool) -> None:
+def forget_survivors(session: Path) -> None:
+    """Make surviving mutants pending again: run them against the tests as they are now."""
+    with closing(sqlite3.connect(session)) as connection, connection:
+        connection.execute("delete from work_results where test_outcome = 'survived'")
+
+
+def run_module(module: dict, exclude: list[str], fresh: bool, recheck: bool = False) -> None:
     SESSIONS.mkdir(exist_ok=True)
     config = write_config(module, exclude)
     session = SESSIONS / f"{slug(module['path'])}.sqlite"
@@ -100,6 +108,8 @@ def run_module(module: dict, exclude: list[str], fresh: bool) -> None:
         subprocess.run([BIN / "cosmic-ray", "init", config, session], cwd=TREE, check=True)
         subprocess.run([BIN / "cr-filter-operators", session, config], cwd=TREE, check=True)
         stamp.write_text(digest)
+    elif recheck:
+        forget_survivors(session)
     path = TREE / module["path"]
     original = path.read_bytes()
     env = {**os.environ, "PYTHONPATH": str(TREE / ".import")}
@@ -174,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help="paths from modules.toml (default: all)")
     parser.add_argument("--report", action="store_true", help="only rewrite docs/mutation.md")
     parser.add_argument("--fresh", action="store_true", help="start the sessions again")
+    parser.add_argument("--recheck", action="store_true",
+                        help="run the survivors again (after adding tests that kill them)")
     parser.add_argument("--tree", type=Path, default=TREE,
                         help="where the mutated copy lives (default .mutation/tree)")
     args = parser.parse_args(argv)
@@ -186,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report:
         prepare_tree()
         for path in args.modules or list(known):
-            run_module(known[path], exclude, args.fresh)
+            run_module(known[path], exclude, args.fresh, args.recheck)
     text = report(modules, equivalent)
     write_doc(text)
     print(text)
