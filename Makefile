@@ -19,7 +19,7 @@ WIREMOCK := .peers/node_modules/.bin/wiremock
 PRISM_VERSION := 5.16.0
 PRISM := .peers/node_modules/.bin/prism
 
-.PHONY: install peers demo test test-slow test-latest lock golden lint clean bench bench-inference bench-generation
+.PHONY: install peers demo test test-slow test-latest test-mutation lock golden lint clean bench bench-inference bench-generation
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "freshmock needs Python 3.12+ (mitmproxy 12); $(PYTHON) is " + sys.version.split()[0])'
@@ -71,10 +71,16 @@ test: install peers
 test-slow: install peers
 	$(BIN)/pytest -m slow
 
+# Mutation testing (cosmic-ray) of the modules in tests/mutation/modules.toml; hours
+# on two cores, resumable; scores in docs/mutation.md. MODULES="proxy/redaction.py" for one.
+test-mutation: install
+	$(BIN)/python tests/mutation/run.py $(MODULES)
+
 # Rewrite every golden file (stubs of each target, drift reports) from the
-# current output; review the diff before committing it.
+# current output, printing the diff; review it before committing. The golden
+# tests themselves only compare: no test run can accept a regression.
 golden: install peers
-	FRESHMOCK_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_golden_stubs.py tests/test_drift.py
+	$(BIN)/python tests/update_golden.py
 
 # Capture benchmark (nginx + wrk, installed with apt-get if missing); refreshes
 # docs/performance.md. BENCH_ARGS="--quick" for a short run, "--soak 600" adds the soak.

@@ -69,8 +69,9 @@ def _unknown(where: str, key: str, known: tuple[str, ...]) -> RecordConfigError:
 
 
 def _port(where: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise RecordConfigError(f"{where} must be a port number (1-65535), got {value!r}")
+    # 0: any free port, as with --listen-port 0; record prints the port it got
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise RecordConfigError(f"{where} must be a port number (0-65535), got {value!r}")
     return value
 
 

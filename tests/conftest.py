@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from freshmock.generators.demo.run import drive
 from freshmock.generators.demo.service import DemoService, demo_requests
@@ -23,6 +26,18 @@ from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 from freshmock.proxy.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Property tests: in CI (CI=true, as GitHub Actions and most runners set it) a fixed,
+# derandomised profile, so a red build is reproducible and not a dice roll; locally
+# the "dev" profile draws new examples each run (and twice as many) to find what CI
+# would not. Each test's own max_examples is scaled, not replaced: settings() given
+# on a test win over the profile for what they name, so the profiles set only what
+# the tests leave open. HYPOTHESIS_PROFILE picks one by name.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True,
+                          database=None)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI", "").lower() in ("1", "true") else "dev"))
 
 
 @pytest.fixture
@@ -66,10 +81,64 @@ def recording_proxy(demo_service, db_path):
         yield sidecar
 
 
-def free_port() -> int:
+@contextmanager
+def refused_port() -> Iterator[int]:
+    """A port on 127.0.0.1 where a connection is refused, held for the block.
+
+    Bound but never listening: the kernel refuses connections to it, and nothing
+    else can bind it meanwhile (a port reserved and released could be taken by
+    another test's server before use)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        yield sock.getsockname()[1]
+
+
+class ProcessOutput:
+    """Everything a child process writes to its stdout pipe, read by a thread as it
+    comes, so a test can wait for a line (the port it bound) and still read the rest."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+        self._data = bytearray()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        for chunk in iter(lambda: self.process.stdout.read1(65536), b""):
+            with self._lock:
+                self._data += chunk
+
+    def text(self) -> str:
+        with self._lock:
+            return self._data.decode(errors="replace")
+
+    def finish(self, timeout: float = 30) -> bytes:
+        """Wait until the process closed its output; all it wrote. Closes the pipe."""
+        self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self.process.stdout.close()
+        with self._lock:
+            return bytes(self._data)
+
+    def wait_for_port(self, pattern: str, what: str, timeout: float = 90) -> int:
+        """The port the process printed it listens on: ``pattern``'s one group.
+
+        The server under test binds port 0 and reports the port it got, so no
+        port is ever reserved by the test and released for someone else to take."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = re.search(pattern, self.text())
+            if found:
+                return int(found.group(1))
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{what} did not report its port:\n{self.text()[-2000:]}")
+            time.sleep(0.05)
+
+
+# mitmdump, started with ``--mode reverse:URL@127.0.0.1:0`` and without -q, logs
+# "reverse proxy to URL listening at 127.0.0.1:PORT." once bound.
+MITMDUMP_LISTENING = r"listening at 127\.0\.0\.1:(\d+)"
 
 
 def freshmock_command(*args: str) -> list[str]:
@@ -86,6 +155,14 @@ class RecordRun:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def port(self, listener: str) -> int:
+        """The port a listener bound (each is configured with listen_port 0), as
+        printed: ``listener`` is "users-api: reverse proxy" or "forward proxy"."""
+        found = re.search(rf"freshmock: {re.escape(listener)} on http://[^:]+:(\d+)",
+                          self.output())
+        assert found, f"no {listener!r} line in: {self.output()}"
+        return int(found.group(1))
 
 
 @contextmanager
@@ -110,14 +187,20 @@ def recording_with_config(config: Path, timeout: float = 60) -> Iterator[RecordR
 
 
 @contextmanager
-def running_peer(command: list[str], port: int, ready_path: str, what: str,
+def running_peer(command: list[str], port_pattern: str, ready_path: str, what: str,
                  env: dict | None = None, timeout: float = 90) -> Iterator[int]:
-    """A real peer tool (WireMock, Prism: npm wrappers around another process) on
-    127.0.0.1:``port``, up once ``ready_path`` answers; its process group is stopped after."""
+    """A real peer tool (WireMock, Prism: npm wrappers around another process) started
+    on port 0 of 127.0.0.1; yields the port it printed (``port_pattern``'s group) once
+    ``ready_path`` answers there; its process group is stopped after."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True, env=env)
+    output = ProcessOutput(process)
     try:
         deadline = time.monotonic() + timeout
+        try:
+            port = output.wait_for_port(port_pattern, what, timeout)
+        except AssertionError as error:
+            pytest.fail(str(error))
         while True:
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -127,8 +210,7 @@ def running_peer(command: list[str], port: int, ready_path: str, what: str,
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode(errors="replace")
-                    pytest.fail(f"{what} did not start:\n{output[-2000:]}")
+                    pytest.fail(f"{what} did not start:\n{output.text()[-2000:]}")
                 time.sleep(0.25)
         yield port
     finally:
@@ -138,7 +220,7 @@ def running_peer(command: list[str], port: int, ready_path: str, what: str,
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        process.stdout.close()
+        output.finish(10)
 
 
 def demo_then_generate(folder: Path, target: str) -> Path:

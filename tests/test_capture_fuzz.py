@@ -7,8 +7,10 @@ from __future__ import annotations
 import gzip
 import json
 import pickle
+import sqlite3
 import tempfile
 import zlib
+from contextlib import closing
 from pathlib import Path
 
 import brotli
@@ -173,3 +175,12 @@ def test_the_worker_writes_whatever_it_is_given(batch):
         worker.finish({"seen": len(batch)})
         assert worker.counters["recorded"] == len(batch), dict(worker.counters)
         assert not any(key.startswith("errors.") for key in worker.counters)
+        # the rows themselves, not only the counters: one per capture, in order, whole
+        with closing(sqlite3.connect(db)) as connection:
+            connection.row_factory = sqlite3.Row
+            stored = [dict(row) for row in connection.execute(
+                "select * from observations order by id")]
+        assert [(row["method"], row["status"]) for row in stored] == [
+            (capture.method, capture.status) for capture in batch]
+        for row in stored:
+            _check_row(row)

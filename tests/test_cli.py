@@ -8,7 +8,9 @@ import subprocess
 
 import pytest
 
-from conftest import free_port, freshmock_command
+from freshmock.generators.demo.service import demo_requests
+
+from conftest import freshmock_command, refused_port
 
 
 def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -52,9 +54,10 @@ def test_the_store_path_can_come_from_the_environment(tmp_path):
 
 
 def test_record_refuses_an_upstream_that_refuses_connections(tmp_path):
-    dead = f"http://127.0.0.1:{free_port()}"
     db = tmp_path / "store.db"
-    result = run("record", "--upstream", dead, "--listen-port", "0", "--db", str(db))
+    with refused_port() as port:
+        dead = f"http://127.0.0.1:{port}"
+        result = run("record", "--upstream", dead, "--listen-port", "0", "--db", str(db))
     assert_one_line_error(result, dead, "does not accept connections")
 
 
@@ -92,12 +95,14 @@ def test_endpoints_json_is_machine_readable(tmp_path):
     result = run("demo", "--db", str(tmp_path / "s.db"), "--out", str(tmp_path / "stubs"))
     assert result.returncode == 0, result.stderr
     listed = json.loads(run("endpoints", "--db", str(tmp_path / "s.db"), "--json").stdout)
-    assert {(e["method"], e["path_template"], e["status"]) for e in listed} >= {
-        ("GET", "/users/{user_id}", 200),
-        ("GET", "/users/{user_id}", 404),
-        ("POST", "/users", 201),
+    assert {(e["method"], e["path_template"], e["status"]) for e in listed} == {
+        ("GET", "/health", 200), ("GET", "/orders/{order_id}", 200), ("GET", "/users", 200),
+        ("GET", "/users/{user_id}", 200), ("GET", "/users/{user_id}", 404),
+        ("GET", "/users/{user_id}/orders", 200), ("POST", "/users", 201),
+        ("POST", "/users", 422),
     }
     assert all(e["observations"] >= 1 and e["last_seen"].endswith("Z") for e in listed)
+    assert sum(e["observations"] for e in listed) == len(demo_requests())  # each one request
 
 
 def test_help_explains_every_command():

@@ -1,14 +1,13 @@
 """Drift end to end: a dependency at v1 then v2, served for real and recorded through
 the proxy; the report names exactly the changes planted in v2 (tests/drift_service.py).
 
-Golden files: ``FRESHMOCK_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_drift.py``
-rewrites tests/golden/drift.* from the current output.
+Golden files tests/golden/drift.*: these tests only compare; ``make golden``
+(tests/update_golden.py) rewrites them, printing the diff it accepts.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 from contextlib import closing
@@ -21,6 +20,7 @@ from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 
 from conftest import freshmock_command
 from drift_service import DriftService, traffic
+from golden_files import DRIFT_FORMATS, assert_same_tree
 
 GOLDEN = Path(__file__).parent / "golden"
 PLANTED = {
@@ -155,10 +155,8 @@ def test_a_missing_store_is_a_usage_error(tmp_path):
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
 def test_golden_reports(drifted_store, fmt):
     output = diff(drifted_store, "--format", fmt, "--fail-on", "never").stdout
-    golden = GOLDEN / f"drift.{ {'text': 'txt', 'json': 'json', 'markdown': 'md'}[fmt] }"
-    if os.environ.get("FRESHMOCK_UPDATE_GOLDEN"):
-        golden.write_text(output)
-    assert output == golden.read_text()
+    name = DRIFT_FORMATS[fmt]
+    assert_same_tree({name: (GOLDEN / name).read_bytes()}, {name: output.encode()}, "golden")
 
 
 def test_markdown_puts_breaking_changes_first(drifted_store):

@@ -1,14 +1,17 @@
 """Every target's output for a fixed store, byte for byte; minimal diffs on change.
 
-Golden files live in tests/golden/stubs/<target>/. ``make golden`` rewrites
-them (and the drift reports) from the current output.
+Golden files live in tests/golden/stubs/<target>/. These tests only compare:
+``make golden`` (tests/update_golden.py) rewrites them, printing the diff it
+accepts. What the goldens show that users rely on (response headers, request
+matchers, freshness stamps) is also asserted directly, in test_golden_behaviour.py.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,20 +20,11 @@ from freshmock.generators.infer import infer_endpoints
 from freshmock.generators.targets import TARGETS
 from freshmock.proxy.store import insert_observations
 
+from golden_files import STUBS as GOLDEN
+from golden_files import assert_same_tree
+from golden_files import generate_tree as _generate
+from golden_files import tree as _tree
 from golden_store import build_golden_store, golden_rows
-
-GOLDEN = Path(__file__).parent / "golden" / "stubs"
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts}
-
-
-def _generate(db, target: str, out: Path) -> dict[str, bytes]:
-    written = TARGETS[target].writer()(db, out)
-    assert written, f"{target} wrote nothing"
-    return _tree(out)
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +35,7 @@ def golden_db(tmp_path_factory):
 @pytest.mark.parametrize("target", sorted(TARGETS))
 def test_output_matches_the_golden_files(golden_db, target, tmp_path):
     output = _generate(golden_db, target, tmp_path / target)
-    golden = GOLDEN / target
-    if os.environ.get("FRESHMOCK_UPDATE_GOLDEN"):
-        shutil.rmtree(golden, ignore_errors=True)
-        shutil.copytree(tmp_path / target, golden,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    assert output == _tree(golden)
+    assert_same_tree(_tree(GOLDEN / target), output, f"stubs/{target}")
     for name, data in output.items():
         assert data.endswith(b"\n") and b"\r\n" not in data, name
 
@@ -94,3 +83,28 @@ def test_stubs_of_a_dependency_no_longer_observed_are_removed_foreign_files_kept
     assert foreign.exists()
     assert {name: data for name, data in after.items() if "written-by-hand" not in name} == (
         _tree(GOLDEN / target))
+
+
+def test_update_golden_prints_the_diff_and_writes_only_when_asked(tmp_path):
+    """`make golden` is the one way to change the golden files, and it shows what it accepts."""
+    golden = tmp_path / "golden"
+    shutil.copytree(GOLDEN, golden / "stubs")
+    mapping = golden / "stubs" / "wiremock" / "shop-users" / "mappings" / "get-health-200.json"
+    mapping.write_text(mapping.read_text().replace('"text/plain"', '"text/html"'))
+    tampered = mapping.read_text()
+
+    def update(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(Path(__file__).parent / "update_golden.py"),
+                               "--only", "stubs", "--golden", str(golden), *args],
+                              capture_output=True, text=True, timeout=300)
+
+    check = update("--check")
+    assert check.returncode == 1, check.stderr
+    assert '-      "Content-Type": "text/html"' in check.stdout
+    assert '+      "Content-Type": "text/plain"' in check.stdout
+    assert mapping.read_text() == tampered  # --check writes nothing
+    rewrite = update()
+    assert rewrite.returncode == 1 and "review the diff" in rewrite.stderr
+    assert _tree(golden / "stubs") == _tree(GOLDEN)
+    again = update()
+    assert (again.returncode, again.stdout) == (0, ""), again.stderr

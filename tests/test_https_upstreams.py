@@ -34,7 +34,7 @@ from freshmock.proxy.record_config import Listener
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 from freshmock.proxy.store import open_store
 
-from conftest import free_port, recording_with_config
+from conftest import recording_with_config
 
 BODY = json.dumps({"id": 7, "name": "ada", "plan": "team"}).encode()
 
@@ -386,11 +386,11 @@ def test_an_upstream_that_offers_http2_is_served_and_recorded(pki, db_path):
 def _record_on_listener(db_path: Path, upstream: str, requests: list[tuple[str, dict]],
                         **listener) -> list[tuple[int, bytes]]:
     """GETs through a sidecar listener configured like a [[dependencies]] entry."""
-    port = free_port()
     config = SidecarConfig(str(db_path), ca_bundle=None, listeners=(
-        Listener("secure-api", upstream, port, **listener),))
+        Listener("secure-api", upstream, 0, **listener),))
     answers = []
-    with SidecarThread(config):
+    with SidecarThread(config) as sidecar:
+        port = sidecar.port
         for path, headers in requests:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
             try:
@@ -451,7 +451,6 @@ def test_an_upgrade_request_keeps_http1_even_with_http2(pki, db_path, monkeypatc
 
 def test_record_config_ca_bundle_trusts_the_dependency(pki, tmp_path):
     db = tmp_path / "store.db"
-    port = free_port()
     with Https1Upstream(pki.server_cert("server", ["127.0.0.1", "localhost"])) as upstream:
         config = tmp_path / "freshmock.toml"
         config.write_text(f"""
@@ -462,9 +461,10 @@ ca_bundle = "{pki.ca_pem}"
 [[dependencies]]
 name = "payments"
 upstream = "{upstream.url}"
-listen_port = {port}
+listen_port = 0
 """)
         with recording_with_config(config) as run:
+            port = run.port("payments: reverse proxy")
             assert _get(port, "/charges/42") == (200, BODY)
     assert run.process.returncode == 0, run.output()
     assert upstream.seen == [("HTTP/1.1", "/charges/42")]

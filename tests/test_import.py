@@ -34,7 +34,7 @@ from freshmock.proxy.importer import import_files
 from freshmock.proxy.store import ENDPOINT_KEY, open_store
 
 from capture_kit import send_requests
-from conftest import REPO, free_port, freshmock_command
+from conftest import MITMDUMP_LISTENING, REPO, ProcessOutput, freshmock_command
 
 
 def _b64url(data: bytes) -> str:
@@ -152,29 +152,32 @@ def _wait_for_proxy(process: subprocess.Popen, port: int) -> None:
 def captured(tmp_path_factory) -> dict:
     """mitmdump writes out.mitm and out.har while the recorder script fills live.db."""
     folder = tmp_path_factory.mktemp("captured")
-    port = free_port()
     with DemoService() as service:
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "mitmdump"), "-q",
-             "--mode", f"reverse:{service.url}@127.0.0.1:{port}",
+            [str(Path(sys.executable).parent / "mitmdump"), "--set", "flow_detail=0",
+             "--mode", f"reverse:{service.url}@127.0.0.1:0",
              "-w", str(folder / "out.mitm"), "--set", f"hardump={folder / 'out.har'}",
              "-s", str(REPO / "proxy" / "recorder.py"),
              "--set", f"freshmock_db={folder / 'live.db'}", "--set", "freshmock_body_budget=0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
+        mitmdump_output = ProcessOutput(process)
         try:
+            port = mitmdump_output.wait_for_port(MITMDUMP_LISTENING, "mitmdump", 30)
             _wait_for_proxy(process, port)
             with connect(port) as connection:
                 statuses = [status for status, _ in send_requests(connection, traffic())]
             # SIGTERM to mitmdump alone: it writes the HAR and drains the recorder on the way out.
             process.send_signal(signal.SIGTERM)
-            output, _ = process.communicate(timeout=30)
+            process.wait(30)
+            output = mitmdump_output.finish()
         finally:
             try:
                 os.killpg(process.pid, signal.SIGKILL)  # whatever of the group is left
             except ProcessLookupError:
                 pass
             process.wait(10)
+            mitmdump_output.finish(10)
     assert process.returncode == 0, output.decode(errors="replace")
     assert b"Traceback" not in output, output.decode(errors="replace")
     return {"folder": folder, "har": folder / "out.har", "flows": folder / "out.mitm",

@@ -208,9 +208,12 @@ def test_kill_9_during_load_leaves_a_store_that_opens_and_checks_ok(tmp_path, vi
         # every row is a request the proxy answered: the ones the clients counted, the
         # readiness probe, and at most one in flight per client when the kill came
         assert 0 < count <= len(sent) + 1 + len(clients), recorder.output()
-        bodies = connection.execute("select request_body from observations "
+        bodies = connection.execute("select query, request_body from observations "
                                     "where path = '/items' and sampled_out = 0").fetchall()
         assert bodies, recorder.output()
-        assert all(json.loads(body)["pad"] is not None for (body,) in bodies)
+        # each committed row is whole: the very body its client sent for that n
+        for query, body in bodies:
+            n = int(query.removeprefix("n="))
+            assert json.loads(body) == {"n": n, "pad": "x" * (n % 2000)}, query
     finally:
         connection.close()

@@ -13,7 +13,7 @@ from freshmock.proxy.record_config import RecordConfigError, parse_record_config
 from freshmock.proxy.sidecar import SidecarError, parse_upstream
 from freshmock.proxy.store import open_store
 
-from conftest import free_port, freshmock_command, recording_with_config
+from conftest import freshmock_command, recording_with_config
 
 
 def _parse(text: str):
@@ -69,8 +69,8 @@ def test_every_mistake_is_one_line_naming_the_key(text, message):
     assert "\n" not in str(raised.value)
 
 
-def _get(port: int, path: str, proxy_to: str | None = None) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+def _get(port: int, path: str, proxy_to: str | None = None, host: str = "127.0.0.1") -> int:
+    connection = http.client.HTTPConnection(host, port, timeout=15)
     try:
         connection.request("GET", f"{proxy_to}{path}" if proxy_to else path)
         response = connection.getresponse()
@@ -82,31 +82,35 @@ def _get(port: int, path: str, proxy_to: str | None = None) -> int:
 
 def test_one_process_records_each_dependency_under_its_own_name(tmp_path):
     db = tmp_path / "store.db"
-    users_port, orders_port, forward_port = free_port(), free_port(), free_port()
     with DemoService() as users, DemoService() as orders:
         config = tmp_path / "freshmock.toml"
         config.write_text(f"""
 [record]
 db = "{db}"
-forward_port = {forward_port}
+forward_port = 0
 
 [[dependencies]]
 name = "users-api"
 upstream = "{users.url}"
-listen_port = {users_port}
+listen_port = 0
+listen_host = "127.0.0.2"
 
 [[dependencies]]
 name = "orders-api"
 upstream = "{orders.url}"
-listen_port = {orders_port}
+listen_port = 0
+listen_host = "127.0.0.3"
 """)
         with recording_with_config(config) as run:
-            text = run.output()
-            assert f"users-api: reverse proxy on http://127.0.0.1:{users_port}" in text
-            assert f"orders-api: reverse proxy on http://127.0.0.1:{orders_port}" in text
-            assert f"forward proxy on http://127.0.0.1:{forward_port}" in text
-            assert [_get(users_port, "/users/1") for _ in range(3)] == [200] * 3
-            assert [_get(orders_port, "/users/2/orders") for _ in range(2)] == [200] * 2
+            # every listener asks for port 0 and prints the one it got; mitmproxy
+            # refuses two servers on one address, 127.0.0.1:0 included, so each
+            # listener has its own loopback address
+            users_port = run.port("users-api: reverse proxy")
+            orders_port = run.port("orders-api: reverse proxy")
+            forward_port = run.port("forward proxy")
+            assert [_get(users_port, "/users/1", host="127.0.0.2") for _ in range(3)] == [200] * 3
+            assert [_get(orders_port, "/users/2/orders", host="127.0.0.3")
+                    for _ in range(2)] == [200] * 2
             assert _get(forward_port, "/health", proxy_to=orders.url) == 200
     assert run.process.returncode == 0, run.output()
     rows = open_store(db).execute(

@@ -11,7 +11,9 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from conftest import REPO, demo_then_generate, free_port, freshmock_command, running_peer
+from freshmock.proxy.store import get_observation, list_endpoints, open_store
+
+from conftest import REPO, demo_then_generate, freshmock_command, running_peer
 
 
 @pytest.fixture(scope="module")
@@ -92,15 +94,21 @@ def _get(port: int, method: str, path: str, body=None):
 def prism(document):
     path, _ = document
     assert PRISM.exists(), f"{PRISM} is missing: `make peers` installs Prism from npm"
-    port = free_port()
-    with running_peer([str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(path)],
-                      port, "/health", "Prism",
+    # -p 0: Prism binds a free port and prints "Prism is listening on http://127.0.0.1:P"
+    with running_peer([str(PRISM), "mock", "-h", "127.0.0.1", "-p", "0", str(path)],
+                      r"listening on http://127\.0\.0\.1:(\d+)", "/health", "Prism",
                       env={**os.environ, "SCARF_ANALYTICS": "false"}) as ready:
         yield ready
 
 
 def test_prism_serves_every_operation_with_its_observed_example(prism, document):
-    _, doc = document
+    path, doc = document
+    # ground truth is what went over the wire: each endpoint's recorded exemplar in the
+    # store the document was generated from (demo_then_generate's s.db), not the
+    # document's own example, which would make the check circular
+    db = open_store(path.parent.parent / "s.db")
+    recorded = {(e["method"], e["path_template"], e["status"]): json.loads(
+        get_observation(db, e["exemplar_id"])["response_body"]) for e in list_endpoints(db)}
     served = 0
     for template, operations in doc["paths"].items():
         for method, operation in operations.items():
@@ -110,14 +118,12 @@ def test_prism_serves_every_operation_with_its_observed_example(prism, document)
                 value = SAMPLE_VALUES.get(schema.get("format") or schema["type"], "x")
                 path = path.replace("{" + parameter["name"] + "}", value)
             success = min(s for s in operation["responses"] if s.startswith("2"))
-            content = operation["responses"][success].get("content", {})
             request = operation.get("requestBody", {}).get("content", {})
             body = next(iter(request.values()))["example"] if request else None
             status, headers, payload = _get(prism, method.upper(), path, body)
             assert status == int(success), (method, path, payload[:300])
             assert "sl-violations" not in {k.lower() for k in headers}, (method, path, headers)
-            example = next(iter(content.values())).get("example") if content else None
-            if example is not None:
-                assert json.loads(payload) == example
+            key = (method.upper(), template, int(success))
+            assert json.loads(payload) == recorded[key], key
             served += 1
     assert served == 6

@@ -84,10 +84,10 @@ def test_the_proxy_does_not_alter_what_the_client_receives(recording_proxy, demo
 def test_failed_upstream_connections_are_recorded_as_errors(db_path):
     from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 
-    from conftest import free_port
+    from conftest import refused_port
 
-    dead = f"http://127.0.0.1:{free_port()}"
-    with SidecarThread(SidecarConfig(str(db_path), upstream=dead, listen_port=0)) as sidecar:
+    with refused_port() as port, SidecarThread(SidecarConfig(
+            str(db_path), upstream=f"http://127.0.0.1:{port}", listen_port=0)) as sidecar:
         connection = http.client.HTTPConnection("127.0.0.1", sidecar.port, timeout=10)
         try:
             connection.request("GET", "/anything")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+from mitmproxy.test import tflow
+
+from freshmock.proxy.capture import capture_flow
 from freshmock.proxy.sampling import Sampler, body_shape, endpoint_key, json_paths, shape_digest
+from freshmock.proxy.worker import Worker, WorkerSettings
 
 from capture_kit import Upstream, counters_detail, http_exchange, recording, rows
 
@@ -69,6 +73,38 @@ def test_sampler_memory_is_bounded():
     assert all(len(state.shapes) <= 20 for state in sampler._endpoints.values())
 
 
+def _item_capture(n: int, at: float, wide: bool = False):
+    """A real mitmproxy flow for GET /items/N, copied as the recorder does, at time ``at``."""
+    flow = tflow.tflow(resp=True)
+    flow.request.path = f"/items/{n}"
+    item = {"id": n, "name": f"item {n}"} | ({"extra": {"colour": "red"}} if wide else {})
+    flow.response.headers["content-type"] = "application/json"
+    flow.response.raw_content = json.dumps(item).encode()
+    return capture_flow(flow, "svc")._replace(started_at=at, ended_at=at + 0.002)
+
+
+def test_the_budget_starts_again_at_the_hour_in_the_worker(tmp_path):
+    """Time is the captures' own (injected), so the hour boundary is where the test puts
+    it, not wherever the wall clock happens to be: 10:59:57 ... 11:00:02 UTC."""
+    db = tmp_path / "store.db"
+    eleven = 11 * HOUR
+    times = [eleven - 3, eleven - 2, eleven - 1, eleven, eleven + 1, eleven + 2]
+    batch = [_item_capture(n, at) for n, at in enumerate(times)]
+    batch.insert(3, _item_capture(99, eleven - 0.5, wide=True))  # a new shape, over budget
+    worker = Worker(WorkerSettings(str(db), "run", 0.0, 1, body_budget=2))
+    worker.process(batch, {"seen": len(batch)})
+    worker.finish({"seen": len(batch)})
+    found = rows(db, "select path, sampled_out, response_body is not null, response_body_size, "
+                     "response_body_sha256 is not null from observations order by id")
+    assert [(path, sampled_out, kept) for path, sampled_out, kept, *_ in found] == [
+        ("/items/0", 0, 1), ("/items/1", 0, 1), ("/items/2", 1, 0),  # 10:59: budget 2
+        ("/items/99", 0, 1),  # a new shape is kept over budget
+        ("/items/3", 0, 1), ("/items/4", 0, 1), ("/items/5", 1, 0),  # 11:00: budget 2 again
+    ]
+    assert all(size > 0 and hashed for *_, size, hashed in found)  # metadata always kept
+    assert worker.counters["sampled_out"] == 2
+
+
 def test_over_budget_observations_keep_their_metadata_but_not_their_bodies(tmp_path):
     db = tmp_path / "store.db"
     with Upstream() as upstream, recording(db, upstream.url, body_budget=2) as proxy:
@@ -79,17 +115,17 @@ def test_over_budget_observations_keep_their_metadata_but_not_their_bodies(tmp_p
         assert http_exchange(proxy.port, "GET", "/gzip")[0] == 200  # another endpoint
     found = rows(
         db, "select path, sampled_out, response_body is not null, response_body_size, "
-        "response_body_sha256 is not null, status, duration_ms is not null from observations "
-        "order by id"
+        "response_body_sha256 is not null, status, duration_ms is not null, "
+        "substr(observed_at, 1, 13) from observations order by id"
     )
-    assert [(path, sampled_out, has_body) for path, sampled_out, has_body, *_ in found] == [
-        ("/items/0", 0, 1), ("/items/1", 0, 1),
-        ("/items/2", 1, 0), ("/items/3", 1, 0), ("/items/4", 1, 0), ("/items/5", 1, 0),
-        ("/items/7", 0, 1),
-        ("/items/8", 1, 0),
-        ("/gzip", 0, 1),
-    ]
     assert all(size > 0 and hashed and status == 200 and timed
-               for _, _, _, size, hashed, status, timed in found)
+               for _, _, _, size, hashed, status, timed, _ in found)
     detail = counters_detail(db)
-    assert (detail["seen"], detail["recorded"], detail["sampled_out"]) == (9, 9, 5)
+    sampled = [path for path, sampled_out, *_ in found if sampled_out]
+    assert (detail["seen"], detail["recorded"], detail["sampled_out"]) == (9, 9, len(sampled))
+    kept = {path for path, sampled_out, has_body, *_ in found if has_body and not sampled_out}
+    assert {"/items/0", "/items/7", "/gzip"} <= kept  # first of an endpoint, a new shape
+    if len({hour for *_, hour in found}) == 1:
+        assert sampled == ["/items/2", "/items/3", "/items/4", "/items/5", "/items/8"]
+    else:  # the traffic crossed hh:00 (the budget restarts there; exact rows: the test above)
+        assert len(sampled) >= 3  # 7 bodies of one shape, at most 2 kept in each of 2 hours

@@ -10,6 +10,7 @@ import json
 from contextlib import contextmanager
 from unittest.mock import patch
 
+import pytest
 from genson import SchemaBuilder
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -100,9 +101,7 @@ def test_merged_shards_equal_one_pass_over_all_bodies(bodies, data):
     assert publish_module.publish(merged) == publish_module.publish(whole)
 
 
-@settings(max_examples=300, deadline=None)
-@given(a=BODIES, b=BODIES, c=BODIES)
-def test_merge_is_associative_and_commutative(a, b, c):
+def _merge_is_associative_and_commutative(a, b, c):
     with small_caps():
         x, y, z = infer_all(a), infer_all(b), infer_all(c)
         left = merge(merge(x, y), z)
@@ -110,6 +109,20 @@ def test_merge_is_associative_and_commutative(a, b, c):
         assert dumps(left) == dumps(right)
         assert dumps(merge(x, y)) == dumps(merge(y, x))
         assert dumps(merge(x, {})) == dumps(x)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(a=BODIES, b=BODIES, c=BODIES)
+def test_merge_is_associative_and_commutative(a, b, c):
+    _merge_is_associative_and_commutative(a=a, b=b, c=c)
+
+
+# The same property in `make test` on fewer examples; `make test-slow` runs all of them.
+@settings(max_examples=30, deadline=None)
+@given(a=BODIES, b=BODIES, c=BODIES)
+def test_merge_is_associative_and_commutative_in_brief(a, b, c):
+    _merge_is_associative_and_commutative(a=a, b=b, c=c)
 
 
 @settings(max_examples=200, deadline=None)

@@ -11,6 +11,7 @@ from datetime import datetime
 from unittest.mock import patch
 from urllib.parse import urlsplit
 
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
@@ -119,9 +120,7 @@ def claims_from_one_sample():
         yield
 
 
-@settings(max_examples=300, deadline=None)
-@given(bodies=BODIES)
-def test_every_observed_body_validates_against_its_published_schema(bodies):
+def _every_observed_body_validates_against_its_published_schema(bodies):
     node: dict = {}
     for body in bodies:
         observe(node, body)
@@ -132,6 +131,20 @@ def test_every_observed_body_validates_against_its_published_schema(bodies):
     text = json.dumps(eager)
     for keyword in ('"format"', '"enum"', '"required"', '"additionalProperties"', '"anyOf"'):
         event(f"claims {keyword}: {keyword in text}")
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(bodies=BODIES)
+def test_every_observed_body_validates_against_its_published_schema(bodies):
+    _every_observed_body_validates_against_its_published_schema(bodies=bodies)
+
+
+# The same property in `make test` on fewer examples; `make test-slow` runs all of them.
+@settings(max_examples=40, deadline=None)
+@given(bodies=BODIES)
+def test_every_observed_body_validates_against_its_published_schema_in_brief(bodies):
+    _every_observed_body_validates_against_its_published_schema(bodies=bodies)
 
 
 @settings(max_examples=300, deadline=None)

@@ -11,20 +11,21 @@ from pathlib import Path
 
 from freshmock.proxy.store import open_store
 
-from conftest import REPO, free_port
+from conftest import MITMDUMP_LISTENING, REPO, ProcessOutput
 
 
 def test_mitmdump_with_the_recorder_script_records_into_sqlite(demo_service, tmp_path):
     mitmdump = Path(sys.executable).parent / "mitmdump"
-    port = free_port()
     db = tmp_path / "store.db"
     process = subprocess.Popen(
-        [str(mitmdump), "-q", "-s", str(REPO / "proxy" / "recorder.py"),
-         "--mode", f"reverse:{demo_service.url}@127.0.0.1:{port}",
+        [str(mitmdump), "--set", "flow_detail=0", "-s", str(REPO / "proxy" / "recorder.py"),
+         "--mode", f"reverse:{demo_service.url}@127.0.0.1:0",
          "--set", f"freshmock_db={db}", "--set", "freshmock_service=demo-shop"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
+    output = ProcessOutput(process)
     try:
+        port = output.wait_for_port(MITMDUMP_LISTENING, "mitmdump", 30)
         deadline = time.monotonic() + 30
         status = None
         while status is None:
@@ -39,8 +40,9 @@ def test_mitmdump_with_the_recorder_script_records_into_sqlite(demo_service, tmp
         assert status == 200
     finally:
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
-    assert b"Traceback" not in output, output.decode(errors="replace")
+        process.wait(30)
+        written = output.finish()
+    assert b"Traceback" not in written, written.decode(errors="replace")
     rows = list(open_store(db)["observations"].rows)
     assert [(r["service"], r["method"], r["path"], r["status"]) for r in rows] == [
         ("demo-shop", "GET", "/users/5", 200)

@@ -24,7 +24,7 @@ from freshmock.generators.pull import fetch_export
 from freshmock.generators.targets import TARGETS
 from freshmock.proxy.store import count_observations, insert_observations, open_store
 
-from conftest import free_port
+from conftest import refused_port
 from golden_store import build_golden_store, golden_rows
 
 FRESHMOCK = str(Path(sys.executable).parent / "freshmock")
@@ -245,8 +245,9 @@ def test_fetch_reports_progress_up_to_the_whole_answer(server):
 
 
 def test_a_pull_from_nowhere_is_one_line(tmp_path):
-    result = _cli("pull", f"http://127.0.0.1:{free_port()}", "--target", "openapi",
-                  "--out", tmp_path / "out")
+    with refused_port() as port:
+        result = _cli("pull", f"http://127.0.0.1:{port}", "--target", "openapi",
+                      "--out", tmp_path / "out")
     assert result.returncode == 1
     assert "connection refused" in result.stderr and len(result.stderr.splitlines()) == 1
 

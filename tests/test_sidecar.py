@@ -50,11 +50,13 @@ def test_every_hook_the_recorder_implements_is_one_mitmproxy_calls():
     }
 
 
-def test_the_exact_addon_list_starts_and_serves_reverse_mode_traffic(recording_proxy, db_path):
+def test_the_exact_addon_list_starts_and_serves_reverse_mode_traffic(recording_proxy, db_path,
+                                                                     demo_service):
     master = recording_proxy.sidecar.master
     assert [type(addon).__name__ for addon in master.addons.chain] == LEAN_ADDONS
     options = master.options
-    assert options.mode == [f"reverse:{options.mode[0].split(':', 1)[1]}"]
+    # reverse mode to the demo service (the address comes from listen_host/listen_port)
+    assert options.mode == [f"reverse:{demo_service.url}"]
     assert options.connection_strategy == "lazy" and options.websocket is True
     # Never set: a body over body_size_limit becomes a 502 for the client, and a
     # streamed large body is not stored (streams go through the recorder's tee).

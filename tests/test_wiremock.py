@@ -18,7 +18,7 @@ from freshmock.proxy.store import (
     open_store,
 )
 
-from conftest import REPO, free_port, running_peer
+from conftest import REPO, running_peer
 from store_kit import observation
 
 WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
@@ -31,23 +31,35 @@ def mappings_root(recorded_store, tmp_path_factory) -> Path:
     return out / "demo-shop"
 
 
-def _request(port: int, method: str, url: str, body: bytes | None = None, headers=None):
+def _exchange(port: int, method: str, url: str, body: bytes | None = None, headers=None):
+    """``(status, response headers, body)`` of one request to 127.0.0.1:``port``."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         connection.request(method, url, body=body, headers=headers or {})
         response = connection.getresponse()
-        return response.status, response.read()
+        return response.status, response.headers, response.read()
     finally:
         connection.close()
+
+
+def _request(port: int, method: str, url: str, body: bytes | None = None, headers=None):
+    status, _, data = _exchange(port, method, url, body, headers)
+    return status, data
+
+
+def _recorded_header(row: dict, name: str) -> str | None:
+    values = [v for k, v in json.loads(row["response_headers"]) if k.lower() == name]
+    return values[0] if values else None
 
 
 @pytest.fixture(scope="module")
 def wiremock(mappings_root):
     assert WIREMOCK.exists(), f"{WIREMOCK} is missing: `make peers` installs WireMock from npm"
-    port = free_port()
-    with running_peer([str(WIREMOCK), "--port", str(port), "--bind-address", "127.0.0.1",
-                       "--root-dir", str(mappings_root), "--disable-banner"],
-                      port, "/__admin/mappings", "WireMock") as ready:
+    # --port 0: WireMock binds a free port itself and prints it ("port:   43925")
+    # in its start-up summary, which --disable-banner would hide.
+    with running_peer([str(WIREMOCK), "--port", "0", "--bind-address", "127.0.0.1",
+                       "--root-dir", str(mappings_root)],
+                      r"\bport:\s+(\d+)", "/__admin/mappings", "WireMock") as ready:
         yield ready
 
 
@@ -58,21 +70,39 @@ def test_wiremock_loads_every_generated_mapping(wiremock, mappings_root):
     assert loaded["meta"]["total"] == len(files) == 8
 
 
-def test_replayed_requests_get_the_recorded_status_and_exemplar_body(wiremock, recorded_store):
+def test_replayed_requests_get_the_recorded_status_content_type_and_exemplar_body(
+        wiremock, recorded_store):
     db = open_store(recorded_store)
-    exemplar_ids = {endpoint["exemplar_id"] for endpoint in list_endpoints(db)}
+    endpoints = list_endpoints(db)
+    exemplar_ids = {endpoint["exemplar_id"] for endpoint in endpoints}
     observations = list(iter_observations(db))
     assert len(observations) == len(demo_requests())
-    checked_bodies = 0
+    exemplars = {row["id"]: row for row in observations if row["id"] in exemplar_ids}
+    assert len(exemplars) == len(endpoints) == 8
+    # a request answered by a templated route gets the exemplar of its (method, status)
+    bodies_by_answer = {}
+    for row in exemplars.values():
+        bodies_by_answer.setdefault((row["method"], row["status"]), []).append(
+            json.loads(row["response_body"]))
+    checked_exemplars = 0
     for row in observations:
         url = row["path"] + (f"?{row['query']}" if row["query"] else "")
         headers = {"Content-Type": row["request_media_type"]} if row["request_body"] else {}
-        status, body = _request(wiremock, row["method"], url, row["request_body"], headers)
-        assert status == row["status"], (row["method"], url)
-        if row["id"] in exemplar_ids or body == row["response_body"]:
-            assert json.loads(body) == json.loads(row["response_body"]), (row["method"], url)
-            checked_bodies += 1
-    assert checked_bodies >= len(exemplar_ids)
+        status, response_headers, body = _exchange(wiremock, row["method"], url,
+                                                   row["request_body"], headers)
+        where = (row["method"], url)
+        assert status == row["status"], where
+        # Content-Type is asserted on the wire, not only in the golden files: a mapping
+        # that loses it makes clients parse JSON as octet-stream.
+        content_type = response_headers.get("Content-Type")
+        assert content_type is not None, where
+        assert content_type.split(";")[0].strip() == row["response_media_type"], where
+        assert json.loads(body) in bodies_by_answer[(row["method"], row["status"])], where
+        if row["id"] in exemplars:
+            assert json.loads(body) == json.loads(row["response_body"]), where
+            assert content_type == _recorded_header(row, "content-type"), where
+            checked_exemplars += 1
+    assert checked_exemplars == len(exemplars)
 
 
 def test_an_unrecorded_route_is_not_stubbed(wiremock):
@@ -96,14 +126,17 @@ def test_mapping_files_are_named_after_method_template_and_status(mappings_root)
 
 def test_each_mapping_says_when_its_dependency_was_last_observed(mappings_root, recorded_store):
     db = open_store(recorded_store)
-    last_seen = {
-        (e["method"], e["path_template"], e["status"]): e["last_seen"] for e in list_endpoints(db)
-    }
+    endpoints = {(e["method"], e["path_template"], e["status"]): e for e in list_endpoints(db)}
+    stamped = set()
     for path in (mappings_root / "mappings").glob("*.json"):
         meta = json.loads(path.read_text())["metadata"]["freshmock"]
         method, template = meta["endpoint"].split(" ", 1)
-        assert meta["last_observed"] == last_seen[(method, template, meta["status"])]
-        assert meta["observations"] >= 1
+        endpoint = endpoints[(method, template, meta["status"])]
+        assert meta["last_observed"] == endpoint["last_seen"]
+        assert meta["observations"] == endpoint["observations"]
+        stamped.add((method, template, meta["status"]))
+    assert stamped == set(endpoints)
+    assert sum(e["observations"] for e in endpoints.values()) == len(demo_requests())
 
 
 def test_regenerating_from_an_unchanged_store_is_byte_identical(recorded_store, tmp_path):

@@ -1,0 +1,209 @@
+"""`make test-mutation`: cosmic-ray over the modules of tests/mutation/modules.toml,
+each against its own tests; the score per module goes to docs/mutation.md.
+
+    .venv/bin/python tests/mutation/run.py                    # every module, resuming
+    .venv/bin/python tests/mutation/run.py proxy/redaction.py # one module
+    .venv/bin/python tests/mutation/run.py --report           # rewrite the doc only
+    .venv/bin/python tests/mutation/run.py --fresh ...        # forget earlier results
+
+cosmic-ray mutates the file on disk, one mutant at a time, and runs the module's
+tests (`nice -n 10`: the machine is shared). It does so in a copy of the checkout
+(.mutation/tree, imported first through PYTHONPATH, worker processes included), so
+the checkout itself is never mutated and other test runs in it are not disturbed.
+Sessions live in .mutation/ and resume where they stopped, so a long run can be
+interrupted and continued; a module whose source changed since starts again.
+A survivor is either killed by a new test or explained in
+tests/mutation/equivalent.toml ("path:line:operator" = why it cannot be killed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tomllib
+from collections import Counter
+from contextlib import closing
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+SESSIONS = REPO / ".mutation"
+TREE = SESSIONS / "tree"  # --tree: another copy, for a second run alongside
+DOC = REPO / "docs" / "mutation.md"
+BIN = Path(sys.executable).parent
+START, END = "<!-- mutation scores: tests/mutation/run.py -->", "<!-- end mutation scores -->"
+
+
+def load() -> tuple[list[dict], list[str], dict[str, str]]:
+    config = tomllib.loads((HERE / "modules.toml").read_text())
+    equivalent = tomllib.loads((HERE / "equivalent.toml").read_text())
+    return config["module"], config["operators"]["exclude"], equivalent
+
+
+def slug(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", path.removesuffix(".py"))
+
+
+def write_config(module: dict, exclude: list[str]) -> Path:
+    test_command = shlex.join(["nice", "-n", "10", str(BIN / "pytest"), "-x", "-q",
+                               "-p", "no:randomly", "-p", "no:cacheprovider",
+                               *module["tests"]])
+    config = SESSIONS / f"{slug(module['path'])}.toml"
+    config.write_text("\n".join([
+        "[cosmic-ray]",
+        f"module-path = {json.dumps(module['path'])}",
+        "timeout = 300.0",
+        "excluded-modules = []",
+        f"test-command = {json.dumps(test_command)}",
+        "[cosmic-ray.distributor]",
+        'name = "local"',
+        "[cosmic-ray.filters.operators-filter]",
+        f"exclude-operators = {json.dumps(exclude)}",
+        "",
+    ]))
+    return config
+
+
+def prepare_tree() -> None:
+    """A copy of the checkout's files as they are now (tracked and new, not ignored),
+    importable as freshmock.* ahead of the editable install."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO,
+                            check=True, capture_output=True, text=True).stdout
+    shutil.rmtree(TREE, ignore_errors=True)
+    for name in filter(None, listed.split("\0")):
+        source = REPO / name
+        if source.is_file():
+            (TREE / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, TREE / name)
+    (TREE / ".import" / "freshmock").mkdir(parents=True)
+    for stage in ("proxy", "generators"):
+        (TREE / ".import" / "freshmock" / stage).symlink_to(TREE / stage)
+    if (REPO / ".peers").exists():
+        (TREE / ".peers").symlink_to(REPO / ".peers")
+
+
+def forget_survivors(session: Path) -> None:
+    """Make surviving mutants pending again: run them against the tests as they are now."""
+    with closing(sqlite3.connect(session)) as connection, connection:
+        connection.execute("delete from work_results where test_outcome = 'survived'")
+
+
+def run_module(module: dict, exclude: list[str], fresh: bool, recheck: bool = False) -> None:
+    SESSIONS.mkdir(exist_ok=True)
+    config = write_config(module, exclude)
+    session = SESSIONS / f"{slug(module['path'])}.sqlite"
+    digest = hashlib.sha256((TREE / module["path"]).read_bytes()).hexdigest()
+    stamp = session.with_suffix(".sha256")
+    if fresh or not stamp.exists() or stamp.read_text() != digest:
+        session.unlink(missing_ok=True)
+    if not session.exists():
+        subprocess.run([BIN / "cosmic-ray", "init", config, session], cwd=TREE, check=True)
+        subprocess.run([BIN / "cr-filter-operators", session, config], cwd=TREE, check=True)
+        stamp.write_text(digest)
+    elif recheck:
+        forget_survivors(session)
+    path = TREE / module["path"]
+    original = path.read_bytes()
+    env = {**os.environ, "PYTHONPATH": str(TREE / ".import")}
+    try:
+        print(f"mutating {module['path']} ({pending(session)} mutants to run)", flush=True)
+        subprocess.run([BIN / "cosmic-ray", "exec", config, session], cwd=TREE, env=env,
+                       check=True)
+    finally:
+        path.write_bytes(original)
+
+
+def results(session: Path) -> list[tuple[dict, dict | None]]:
+    dump = subprocess.run([BIN / "cosmic-ray", "dump", session], cwd=REPO, check=True,
+                          capture_output=True, text=True).stdout
+    return [tuple(json.loads(line)) for line in dump.splitlines() if line.strip()]
+
+
+def pending(session: Path) -> int:
+    return sum(1 for _, result in results(session) if result is None)
+
+
+def outcome(result: dict | None) -> str:
+    """killed / survived / pending / skipped (an excluded operator) / incompetent."""
+    if result is None:
+        return "pending"
+    if result["worker_outcome"] == "skipped":
+        return "skipped"
+    if result["worker_outcome"] != "normal":
+        return "incompetent"  # the mutant could not even be imported: counts as killed
+    return "killed" if result["test_outcome"] == "killed" else "survived"
+
+
+def report(modules: list[dict], equivalent: dict[str, str]) -> str:
+    rows, survivors = [], []
+    for module in modules:
+        session = SESSIONS / f"{slug(module['path'])}.sqlite"
+        if not session.exists():
+            rows.append(f"| `{module['path']}` | not run | | | | |")
+            continue
+        counts, explained = Counter(), 0
+        for job, result in results(session):
+            kind = outcome(result)
+            counts[kind] += 1
+            if kind == "survived":
+                mutation = job["mutations"][0]
+                key = (f"{mutation['module_path']}:{mutation['start_pos'][0]}:"
+                       f"{mutation['operator_name'].removeprefix('core/')}")
+                why = equivalent.get(key)
+                explained += why is not None
+                survivors.append(f"- `{key}` (occurrence {mutation['occurrence']}): "
+                                 + (f"equivalent: {why}" if why else "**not killed yet**"))
+        run = counts["killed"] + counts["incompetent"] + counts["survived"]
+        killed = counts["killed"] + counts["incompetent"]
+        score = f"{100 * killed / run:.1f}%" if run else "n/a"
+        adjusted = f"{100 * (killed + explained) / run:.1f}%" if run else "n/a"
+        rows.append(f"| `{module['path']}` | {run} of {run + counts['pending']} | {killed} | "
+                    f"{counts['survived']} ({explained} equivalent) | {score} | {adjusted} |")
+    table = ["| module | mutants run | killed | survived | score | counting equivalents |",
+             "| --- | --- | --- | --- | --- | --- |", *rows]
+    return "\n".join([START, *table, "", "Survivors:", "", *(survivors or ["- none"]), END])
+
+
+def write_doc(text: str) -> None:
+    current = DOC.read_text()
+    before, rest = current.split(START, 1)
+    DOC.write_text(before + text + rest.split(END, 1)[1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    global TREE
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("modules", nargs="*", help="paths from modules.toml (default: all)")
+    parser.add_argument("--report", action="store_true", help="only rewrite docs/mutation.md")
+    parser.add_argument("--fresh", action="store_true", help="start the sessions again")
+    parser.add_argument("--recheck", action="store_true",
+                        help="run the survivors again (after adding tests that kill them)")
+    parser.add_argument("--tree", type=Path, default=TREE,
+                        help="where the mutated copy lives (default .mutation/tree)")
+    args = parser.parse_args(argv)
+    TREE = args.tree.resolve()
+    modules, exclude, equivalent = load()
+    known = {module["path"]: module for module in modules}
+    unknown = [path for path in args.modules if path not in known]
+    if unknown:
+        sys.exit(f"not in tests/mutation/modules.toml: {', '.join(unknown)}")
+    if not args.report:
+        prepare_tree()
+        for path in args.modules or list(known):
+            run_module(known[path], exclude, args.fresh, args.recheck)
+    text = report(modules, equivalent)
+    write_doc(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
