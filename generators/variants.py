@@ -7,8 +7,8 @@ types. Every target writes, per route:
 
 - the **default** stub: the route's most common success (status < 400; ties go
   to the lower status, then the media type), answering any request of the
-  route. A WebSocket handshake (101) or a server-sent event stream is never a
-  default: it answers only a client that asks for one. A route with no
+  route. A WebSocket handshake (101), a server-sent event stream, a 206 or a
+  304 is never a default: it answers only a client that asks for one. A route with no
   success has no default, so an error never answers a request it was not
   recorded for;
 - **exact** stubs: one per distinct recorded request (its concrete path,
@@ -65,6 +65,8 @@ VARIANT_HEADER = "X-Freshmock-Variant"
 MAX_ROWS_PER_ENDPOINT = 2000
 MAX_EXACT_PER_ROUTE = 200
 SWITCHING_PROTOCOLS = 101
+PARTIAL_CONTENT, NOT_MODIFIED = 206, 304
+ONLY_ON_REQUEST = frozenset({SWITCHING_PROTOCOLS, PARTIAL_CONTENT, NOT_MODIFIED})
 
 
 class DuplicateStubError(Exception):
@@ -111,8 +113,10 @@ def dominant_endpoint(endpoints: list[dict]) -> dict | None:
 
 
 def is_default_eligible(endpoint: dict) -> bool:
+    """A success that answers a plain request: not an upgrade, a stream, or an answer that
+    only a conditional or ranged request gets (304, 206: RFC 9110 §15.3.7, §15.4.5)."""
     status = endpoint["status"]
-    return (status < 400 and status != SWITCHING_PROTOCOLS
+    return (status < 400 and status not in ONLY_ON_REQUEST
             and not is_event_stream(endpoint["media_type"]))
 
 

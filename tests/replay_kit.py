@@ -61,7 +61,7 @@ class Fidelity:
         lines = [f"replay fidelity {self.target}: {self.equal}/{self.calls} = {self.ratio:.1%}"
                  f" ({len(self.no_stub)} no stub, {len(self.wrong)} wrong)"]
         lines += [f"  no stub: {name}: {why}" for name, why in self.no_stub]
-        lines += [f"  WRONG: {name}: recorded {live!r:.300} replayed {got!r:.300}"
+        lines += [f"  WRONG: {name}: recorded {live!r:.150} replayed {got!r:.150}"
                   for name, live, got in self.wrong]
         return "\n".join(lines)
 

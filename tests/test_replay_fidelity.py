@@ -172,16 +172,11 @@ def _no_websocket(target: str):
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_vcr_cassette_replays_the_workload(recording, service):
-    import vcr
-
-    from freshmock.generators.vcr import REPLAY_MATCH_ON, match_recorded_headers
+    from freshmock.generators.vcr import replay_vcr
 
     cassette = generate(recording, "vcr") / f"{service}.yaml"
-    player = vcr.VCR(record_mode="none")
-    player.register_matcher("recorded_headers", match_recorded_headers)
     base_url = f"http://{service}"
-    with player.use_cassette(str(cassette), match_on=REPLAY_MATCH_ON,
-                             allow_playback_repeats=True):
+    with replay_vcr().use_cassette(str(cassette), allow_playback_repeats=True):
         if service == "aws":
             replayed = run_calls(aws_workload(base_url), no_stub=_vcr_refused)
         else:
