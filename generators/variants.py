@@ -159,7 +159,8 @@ def _rows(db: sqlite_utils.Database, endpoint: dict) -> list[dict]:
     sql = (f"select id, observed_at, path, query, request_headers, request_media_type, "
            f"request_body, request_body_truncated, response_media_type, response_body_sha256, "
            f"response_body_size, response_headers from {OBSERVATIONS} "
-           f"where service = ? and method = ? and status = ? and observed_at >= ? and observed_at <= ? "
+           f"where service = ? and method = ? and status = ? "
+           f"and observed_at >= ? and observed_at <= ? "
            f"and coalesce(sampled_out, 0) = 0 "
            f"and error is null order by id desc limit {MAX_ROWS_PER_ENDPOINT * 4}")
     args = [endpoint["service"], endpoint["method"], endpoint["status"],

@@ -18,7 +18,6 @@ clear "no stub for this request", or a wrong answer.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import hashlib
 import json
@@ -345,7 +344,6 @@ COUNTDOWN = "subscription Countdown($start: Int!) { countdown(start: $start) }"
 def graphql_server() -> Iterator[str]:
     """uvicorn serving ``graphql_app`` on 127.0.0.1, a free port; yields its base URL."""
     import uvicorn
-
     from graphql_service import graphql_app
 
     config = uvicorn.Config(graphql_app(), host="127.0.0.1", port=0, log_level="warning",

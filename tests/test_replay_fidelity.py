@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from conftest import REPO, free_port, freshmock_command, recording_with_config, running_peer
 from replay_kit import (
     NoStub,
     Outcome,
@@ -40,6 +38,8 @@ from replay_kit import (
     run_calls,
     websocket_subscribe,
 )
+
+from conftest import REPO, free_port, freshmock_command, recording_with_config, running_peer
 
 WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
 MIN_FIDELITY = 0.95
