@@ -334,7 +334,8 @@ LIST_USERS = ("query ListUsers($limit: Int!, $offset: Int!) "
 SEARCH = "query Search($text: String!) { search(text: $text) { id name } }"
 ADD_USER = ("mutation AddUser($name: String!, $email: String!) "
             "{ addUser(name: $name, email: $email) { id name email age } }")
-RENAME = "mutation Rename($id: ID!, $name: String!) { renameUser(id: $id, name: $name) { id name } }"
+RENAME = ("mutation Rename($id: ID!, $name: String!) "
+          "{ renameUser(id: $id, name: $name) { id name } }")
 REPORT = "query Report { secretReport }"
 BROKEN = "query Broken { user(id: 1) { nosuchfield } }"
 COUNTDOWN = "subscription Countdown($start: Int!) { countdown(start: $start) }"

@@ -256,7 +256,8 @@ def test_the_recording_saw_every_kind_of_answer(recording):
     import sqlite3
 
     with sqlite3.connect(recording.db) as connection:
-        statuses = {row[0] for row in connection.execute("select distinct status from observations")}
+        statuses = {row[0] for row in connection.execute(
+            "select distinct status from observations")}
         media = {row[0] for row in connection.execute(
             "select distinct response_media_type from observations")}
         binary = connection.execute(
