@@ -59,7 +59,10 @@ class WrittenStub:
 
 
 def mapping_name(endpoint: dict, with_media_type: bool) -> str:
-    parts = [endpoint["method"], slug(endpoint["path_template"]), str(endpoint["status"])]
+    parts = [endpoint["method"], slug(endpoint["path_template"])]
+    if endpoint.get("operation"):
+        parts.append(slug(endpoint["operation"]))
+    parts.append(str(endpoint["status"]))
     if with_media_type:
         parts.append(slug(endpoint["media_type"] or "none"))
     return "-".join(slug(part) for part in parts) + ".json"
@@ -179,7 +182,8 @@ def render_mapping(env, stub: Stub, with_statistics: bool) -> tuple[str, dict, b
         "endpoint": f"{endpoint['method']} {endpoint['path_template']}",
         "status": endpoint["status"],
         "media_type": endpoint["media_type"],
-        **({"operation": endpoint["operation"]} if endpoint.get("operation") else {}),
+        **({"operation": endpoint["operation"], "discriminator": endpoint["discriminator"]}
+           if endpoint.get("operation") else {}),
         "stub": stub.kind,
         "first_observed": endpoint["first_seen"],
         "last_observed": endpoint["last_seen"],
