@@ -117,6 +117,10 @@ def _request(stub: Stub) -> dict:
     }
     if stub.match_headers:  # None: the request must not send it
         request["headers"] = dict(stub.match_headers)
+    if stub.operation is not None:  # the route's operation, where the request names it
+        request["operation"] = {"source": stub.operation.source, "name": stub.operation.name,
+                                "value": stub.operation.value,
+                                "pattern": stub.operation.pattern}
     if "request" not in exemplar.synthesized:  # never match on a body nobody sent
         request.update(_body(exemplar.request_json, exemplar.has_request_json(),
                              exemplar.request_body))

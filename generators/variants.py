@@ -33,12 +33,13 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl
 
 import sqlite_utils
 
 from freshmock.generators.exemplars import Exemplar, load_exemplar
+from freshmock.generators.infer import row_operation, stored_rules
 from freshmock.generators.media_types import is_event_stream, is_json_media_type
 from freshmock.generators.paths import is_parameter
 from freshmock.generators.stub_headers import replayed_headers
@@ -74,6 +75,23 @@ class DuplicateStubError(Exception):
 
 
 @dataclass(frozen=True)
+class OperationMatch:
+    """Where a request names its operation, as a target can match it.
+
+    ``source``: "header" (a header's value), "query" (a query parameter),
+    "form" (a field of a form body) or "json" (a field of a JSON body, dotted
+    for nested ones). ``pattern``: instead of equalling ``value``, the field
+    matches this regular expression (whole): a GraphQL document that names
+    the operation itself, without an ``operationName``.
+    """
+
+    source: str
+    name: str
+    value: str
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
 class Stub:
     kind: str  # DEFAULT, EXACT or RECORD
     endpoint: dict
@@ -81,6 +99,7 @@ class Stub:
     match_headers: tuple[tuple[str, str | None], ...] = ()  # (name, value); None: absent
     requests: int = 0  # recorded requests this stub stands for
     name: str = ""  # unique within the service: the endpoint's name, then a number
+    operation: OperationMatch | None = None  # every stub of an operation's route matches it
 
     @property
     def route(self) -> tuple:
@@ -98,6 +117,44 @@ class _Request:
     headers: dict[str, str]  # candidate headers the request sent, by canonical name
     answer: tuple  # (status, media type, body digest)
     features: dict = field(default_factory=dict)
+
+
+def operation_match(endpoint: dict, exemplar: Exemplar) -> OperationMatch | None:
+    """How the endpoint's operation shows in a request (``endpoint["discriminator"]``)."""
+    operation = endpoint.get("operation") or ""
+    source = endpoint.get("discriminator") or ""
+    if not operation or not source:
+        return None
+    kind, _, name = source.partition(":")
+    if kind in ("header", "query", "form"):
+        return OperationMatch(kind, name, operation)
+    if kind == "body":
+        return OperationMatch("json", name, operation)
+    if kind == "jsonrpc":
+        return OperationMatch("json", "method", operation)
+    if kind != "graphql" or "," in operation:  # a batch: its exact body tells it apart
+        return None
+    document = exemplar.request_json if exemplar.has_request_json() else None
+    if isinstance(document, dict):
+        if document.get("operationName") == operation:
+            return OperationMatch("json", "operationName", operation)
+        text = document.get("query") if isinstance(document.get("query"), str) else ""
+        return OperationMatch("json", "query", operation, _document_pattern(text, operation))
+    text = dict(parse_qsl(exemplar.query, keep_blank_values=True)).get("query", "")
+    return OperationMatch("query", "query", operation,  # GraphQL over GET
+                          _document_pattern(text, operation))
+
+
+def _document_pattern(document: str, operation: str) -> str:
+    """A regex a GraphQL document matches when it asks for ``operation`` as this one does:
+    a named operation (``query GetUser``), else its first field (``{ users(...) ...``)."""
+    name = re.escape(operation)
+    if re.search(rf"\b(query|mutation|subscription)\s+{name}\b", document):
+        return rf"(?s).*\b(query|mutation|subscription)\s+{name}\b.*"
+    return rf"(?s)\s*(query\s*)?\{{\s*({_GRAPHQL_NAME}\s*:\s*)?{name}\b.*"
+
+
+_GRAPHQL_NAME = r"[_A-Za-z][_0-9A-Za-z]*"
 
 
 def route_of(endpoint: dict) -> tuple:
@@ -158,7 +215,8 @@ def _rows(db: sqlite_utils.Database, endpoint: dict) -> list[dict]:
     """The endpoint's recorded requests with kept bodies, newest first."""
     sql = (f"select id, observed_at, path, query, request_headers, request_media_type, "
            f"request_body, request_body_truncated, response_media_type, response_body_sha256, "
-           f"response_body_size, response_headers from {OBSERVATIONS} "
+           f"response_body_size, response_headers, operation, discriminator "
+           f"from {OBSERVATIONS} "
            f"where service = ? and method = ? and status = ? "
            f"and observed_at >= ? and observed_at <= ? "
            f"and coalesce(sampled_out, 0) = 0 "
@@ -167,17 +225,18 @@ def _rows(db: sqlite_utils.Database, endpoint: dict) -> list[dict]:
             endpoint["first_seen"], endpoint["last_seen"]]
     pattern = _template_regex(endpoint["path_template"])
     media_type = endpoint["media_type"] or ""
+    rules = stored_rules(db)
     rows = []
     for row in db.execute(sql, args).fetchall():
         row = dict(zip(("id", "observed_at", "path", "query", "request_headers",
                         "request_media_type", "request_body", "request_body_truncated",
                         "response_media_type", "response_body_sha256", "response_body_size",
-                        "response_headers"),
+                        "response_headers", "operation", "discriminator"),
                        row, strict=True))
         if (row["response_media_type"] or "") != media_type and not (
                 media_type == "" and not row["response_body_size"]):
             continue
-        if not pattern.fullmatch(row["path"]) or not operation_matches(endpoint, row):
+        if not pattern.fullmatch(row["path"]) or not operation_matches(endpoint, row, rules):
             continue
         if row["response_body_sha256"] is None:  # rows of stores older than the hash
             row["response_body_sha256"] = _stored_body_digest(db, row["id"])
@@ -193,10 +252,9 @@ def _stored_body_digest(db: sqlite_utils.Database, row_id: int) -> str:
     return hashlib.sha256(data or b"").hexdigest()
 
 
-def operation_matches(endpoint: dict, row: dict) -> bool:
-    """Whether a recorded request belongs to the endpoint's operation ("" matches all)."""
-    operation = endpoint.get("operation") or ""
-    return not operation or row.get("operation", operation) == operation
+def operation_matches(endpoint: dict, row: dict, rules) -> bool:
+    """Whether a recorded request belongs to the endpoint's operation, as inference filed it."""
+    return row_operation(row, rules)[0] == (endpoint.get("operation") or "")
 
 
 def _requests(db: sqlite_utils.Database, endpoints: list[dict]) -> list[_Request]:
@@ -327,7 +385,8 @@ def service_stubs(db: sqlite_utils.Database, endpoints: list[dict]) -> list[Stub
     stubs = []
     for route in sorted(by_route):
         stubs += route_stubs(db, by_route[route])
-    return _named(stubs)
+    return _named([replace(stub, operation=operation_match(stub.endpoint, stub.exemplar))
+                   for stub in stubs])
 
 
 def endpoint_name(endpoint: dict, with_media_type: bool) -> str:
@@ -351,8 +410,7 @@ def _named(stubs: list[Stub]) -> list[Stub]:
                              keys[(route_of(stub.endpoint), stub.endpoint["status"])] > 1)
         seen[base] += 1
         suffix = "" if seen[base] == 1 else f" #{seen[base]}"
-        named.append(Stub(stub.kind, stub.endpoint, stub.exemplar, stub.match_headers,
-                          stub.requests, base + suffix))
+        named.append(replace(stub, name=base + suffix))
     return named
 
 

@@ -274,6 +274,10 @@ def _interaction(stub: Stub, base_url: str) -> dict:
         request_headers.append(("Content-Type", [exemplar.request_media_type]))
     request_headers += [(name, [value]) for name, value in stub.match_headers
                         if value is not None]
+    operation = stub.operation  # in a header, the body and URI do not carry it
+    if operation is not None and operation.source == "header" and not any(
+            name.lower() == operation.name.lower() for name, _ in request_headers):
+        request_headers.append((operation.name, [operation.value]))
     if stub.kind == RECORD:
         request_headers.append((VARIANT_HEADER, [stub.name]))
     notes = [note] if note else []

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -38,6 +39,7 @@ from freshmock.generators.variants import (
     RECORD,
     SWITCHING_PROTOCOLS,
     VARIANT_HEADER,
+    OperationMatch,
     Stub,
     check_distinct,
     service_stubs,
@@ -126,26 +128,43 @@ def _exact_matchers(exemplar: Exemplar) -> tuple[dict, list]:
     return query, body_patterns
 
 
+def _operation_matchers(operation: OperationMatch | None) -> tuple[dict, dict, list]:
+    """(headers, query parameters, body patterns) that match the route's operation."""
+    if operation is None:
+        return {}, {}, []
+    value = ({"matches": operation.pattern} if operation.pattern
+             else {"equalTo": operation.value})
+    if operation.source == "header":
+        return {operation.name: value}, {}, []
+    if operation.source == "query":
+        return {}, {operation.name: value}, []
+    if operation.source == "form":  # the whole body must match: the field anywhere in it
+        field = re.escape(f"{operation.name}={operation.value}")
+        return {}, {}, [{"matches": f"(?s)(.*&)?{field}(&.*)?"}]
+    return {}, {}, [{"matchesJsonPath": {"expression": f"$.{operation.name}", **value}}]
+
+
 def _request(stub: Stub) -> dict:
     exemplar = stub.exemplar
     request: dict = {"method": stub.endpoint["method"]}
+    headers, query, body_patterns = _operation_matchers(stub.operation)
+    headers = {**headers, **_header_matchers(stub)}
     if stub.kind == EXACT:
-        query, body_patterns = _exact_matchers(exemplar)
-        if query:
-            request["queryParameters"] = query
-        headers = _header_matchers(stub)
-        if headers:
-            request["headers"] = headers
-        if body_patterns:
-            request["bodyPatterns"] = body_patterns
-        request["urlPath"] = exemplar.path
-        return request
-    headers = dict(_header_matchers(stub))
+        exact_query, exact_body = _exact_matchers(exemplar)
+        query = {**query, **exact_query}
+        body_patterns = body_patterns + exact_body
     if stub.kind == RECORD:
         headers[VARIANT_HEADER] = {"equalTo": stub.name}
+    if query:
+        request["queryParameters"] = query
     if headers:
         request["headers"] = headers
-    request["urlPathTemplate"] = stub.endpoint["path_template"]
+    if body_patterns:
+        request["bodyPatterns"] = body_patterns
+    if stub.kind == EXACT:
+        request["urlPath"] = exemplar.path
+    else:
+        request["urlPathTemplate"] = stub.endpoint["path_template"]
     return request
 
 
