@@ -100,6 +100,7 @@ class Stub:
     requests: int = 0  # recorded requests this stub stands for
     name: str = ""  # unique within the service: the endpoint's name, then a number
     operation: OperationMatch | None = None  # every stub of an operation's route matches it
+    observation_id: int | None = None  # the row it replays (exports carry these rows)
 
     @property
     def route(self) -> tuple:
@@ -348,7 +349,8 @@ def route_stubs(db: sqlite_utils.Database, endpoints: list[dict]) -> list[Stub]:
         required = tuple((name, default_exemplar.request_header(name)) for name in headers
                          if name not in IGNORABLE_HEADERS)
         stubs.append(Stub(DEFAULT, default_endpoint, default_exemplar, required,
-                          requests=default_endpoint["observations"]))
+                          requests=default_endpoint["observations"],
+                          observation_id=default_endpoint.get("exemplar_id")))
     answered = {id(default_endpoint)}
     for count, _, request in sorted(chosen[:MAX_EXACT_PER_ROUTE],
                                     key=lambda item: (item[2].path, item[2].query,
@@ -358,12 +360,13 @@ def route_stubs(db: sqlite_utils.Database, endpoints: list[dict]) -> list[Stub]:
         exemplar = load_exemplar(db, {**endpoint, "exemplar_id": request.row_id})
         stubs.append(Stub(EXACT, endpoint, exemplar,
                           tuple((name, request.headers.get(name)) for name in names),
-                          requests=count))
+                          requests=count, observation_id=request.row_id))
         answered.add(id(endpoint))
     for endpoint in endpoints:  # what no request singles out stays on record
         if id(endpoint) not in answered:
             stubs.append(Stub(RECORD, endpoint, load_exemplar(db, endpoint),
-                              requests=endpoint["observations"]))
+                              requests=endpoint["observations"],
+                              observation_id=endpoint.get("exemplar_id")))
     return stubs
 
 

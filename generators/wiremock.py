@@ -211,8 +211,6 @@ def render_mapping(env, stub: Stub, with_statistics: bool) -> tuple[str, dict, b
         "exemplar_truncated": truncated,
         **({"synthesized": list(exemplar.synthesized)} if exemplar.synthesized else {}),
     }
-    if stub.kind != DEFAULT:
-        metadata["requests"] = stub.requests
     if with_statistics:
         metadata.update({
             "request_schema": json.loads(endpoint["request_schema"] or "null"),
@@ -222,7 +220,10 @@ def render_mapping(env, stub: Stub, with_statistics: bool) -> tuple[str, dict, b
             "response_stats": json.loads(endpoint.get("response_stats") or "null"),
         })
     text = env.get_template("wiremock_mapping.json.j2").render(
-        request=request, response=response, priority=priority, metadata=metadata)
+        request=request, response=response, priority=priority, metadata=metadata,
+        # the parts on their own, for templates that build their own mapping
+        method=endpoint["method"], path_template=endpoint["path_template"],
+        status=endpoint["status"], stub=stub.kind, name=stub.name)
     return text, {"request": request, "priority": priority}, truncated
 
 
