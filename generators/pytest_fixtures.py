@@ -188,8 +188,10 @@ def render_module(env, service: str, entries: list[dict]) -> str:
         base_url=f"http://{slug(service)}",
         fixture_prefix=prefix,
         entries=entries,
+        # each endpoint's first stub is named after it; more get " #2", " #3"...
+        endpoint_count=sum("#" not in e["name"] for e in entries),
         last_observed=max(e["last_observed"] for e in entries),
-        observations=sum(e["observations"] for e in entries),
+        observations=sum(e["observations"] for e in entries if "#" not in e["name"]),
     )
 
 

@@ -257,7 +257,8 @@ def test_stubs_are_written_from_incrementally_inferred_endpoints(tmp_path):
     infer_endpoints(db)
     insert_observations(db, [observation(2, {"id": 2, "name": None})])
     infer_endpoints(db)
-    mappings = [json.loads(stub.path.read_text()) for stub in write_wiremock(db, tmp_path / "stubs")]
+    written = write_wiremock(db, tmp_path / "stubs")
+    mappings = [json.loads(stub.path.read_text()) for stub in written]
     (mapping,) = [m for m in mappings if m["metadata"]["freshmock"]["stub"] == "default"]
     # the first exemplar still fits the widened schema: the stub keeps replaying it
     assert mapping["response"]["jsonBody"] == {"id": 1, "name": "ada"}

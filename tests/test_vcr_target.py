@@ -20,7 +20,7 @@ from vcr.serializers import yamlserializer
 from freshmock.generators.exemplars import load_exemplar
 from freshmock.generators.infer import infer_endpoints
 from freshmock.generators.vcr import write_vcr_cassettes, yaml_body, yaml_comment
-from freshmock.proxy.store import get_observation, insert_observations, list_endpoints, open_store
+from freshmock.proxy.store import insert_observations, list_endpoints, open_store
 
 from golden_store import build_golden_store
 
