@@ -4,7 +4,9 @@ A boto3 workload against moto and a GraphQL workload against strawberry are
 recorded through a real sidecar (`freshmock record --config`, one listener
 per dependency), then `freshmock generate` writes each target, and the same
 workloads run again against a real WireMock, vcrpy playing the cassette, and
-the generated pytest fixtures (responses and respx). Each test prints its
+the generated pytest fixtures (responses and respx). The default suite runs the
+recording, WireMock on the AWS workload, VCR.py and respx on both; WireMock
+on GraphQL and responses are marked slow (same code paths). Each test prints its
 fidelity — calls whose client-visible outcome equals the recorded one ÷ calls
 — and asserts at least 95%, with every other call refused as "no stub",
 never answered wrongly.
@@ -145,7 +147,8 @@ def replay_on_wiremock(root: Path, service: str) -> list[Outcome]:
                              unmatched=unmatched)
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", [
+    "aws", pytest.param("graphql", marks=pytest.mark.slow)])
 def test_wiremock_replays_the_workload(recording, wiremock_mappings, service):
     check("wiremock", service, recording.live[service],
           replay_on_wiremock(wiremock_mappings, service))
@@ -219,7 +222,7 @@ def pytest_stubs(recording) -> Path:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-@pytest.mark.parametrize("library", ["responses", "respx"])
+@pytest.mark.parametrize("library", [pytest.param("responses", marks=pytest.mark.slow), "respx"])
 def test_pytest_fixtures_replay_the_workload(recording, pytest_stubs, service, library):
     import httpx
     import requests
