@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import signal
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -55,6 +56,11 @@ def record(
     check_upstream: Annotated[
         bool, typer.Option(help="Refuse to start when the upstream does not accept connections.")
     ] = True,
+    keep_host_header: Annotated[
+        bool, typer.Option(help="Reverse mode: pass the client's Host header to the upstream "
+                           "instead of the upstream's own (for dependencies that build URLs "
+                           "from Host, e.g. SQS queue URLs); see docs/sidecar.md.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Run the recording proxy until Ctrl-C or SIGTERM (then drain to the store).
@@ -87,6 +93,8 @@ def record(
         options.update(settings.recorder_options)
         options["config"] = str(config)
         listeners, ca_bundle = settings.listeners, settings.ca_bundle
+        if keep_host_header:  # the command line's word holds for every dependency
+            listeners = tuple(replace(x, keep_host_header=True) for x in listeners)
         if settings.db is not None and db == DEFAULT_DB:
             db = Path(settings.db)
         if settings.listen_host is not None and listen_host == "127.0.0.1":
@@ -96,7 +104,7 @@ def record(
     _ensure_parent(db)
     sidecar_config = SidecarConfig(str(db), upstream, listen_host, listen_port, service,
                                    recorder_options=options, listeners=listeners,
-                                   ca_bundle=ca_bundle)
+                                   ca_bundle=ca_bundle, keep_host_header=keep_host_header)
     try:
         mode = mode_for(sidecar_config)
         upstreams = [x.upstream for x in listeners if x.upstream] or [upstream]

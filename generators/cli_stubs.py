@@ -58,6 +58,8 @@ def generate(
     """
     from jinja2 import TemplateError
 
+    from freshmock.generators.variants import DuplicateStubError
+
 
     store = _open(db)
     _publish_window(store, window)
@@ -67,9 +69,16 @@ def generate(
         written = chosen.writer()(store, out_dir, service=service, templates_dir=templates)
     except TemplateError as error:  # a user's override template: name it, no traceback
         fail(f"template error: {type(error).__name__}: {error}")
+    except DuplicateStubError as error:  # nothing was written for that dependency
+        fail(str(error), code=1)
     if not written:
         fail(f"no completed observations{' for ' + service if service else ''} in {db}")
     typer.echo(f"wrote {len(written)} {chosen.what} under {out_dir}")
+    truncated = sum(getattr(item, "truncated", 0) for item in written)
+    if truncated:
+        typer.echo(f"note: {truncated} stub{'s' if truncated != 1 else ''} replay a body cut at "
+                   "the body cap (--max-body when recording); each says so in its metadata",
+                   err=True)
 
 
 @app.command(rich_help_panel=PANEL)

@@ -1,10 +1,12 @@
 """What ``freshmock serve`` hands out and ``freshmock pull`` generates from.
 
 An export holds exactly what the stub writers read: the published
-``endpoints`` rows (schemas, statistics, counts, first/last seen) and, for
-each, the columns of its exemplar observation that ``load_exemplar`` reads,
-redacted at capture like everything in the store. No other observation, and
-no other column (request headers, timings, hashes), leaves the store.
+``endpoints`` rows (schemas, statistics, counts, first/last seen) and the
+observations their stubs replay (``variants``: each endpoint's exemplar and
+each distinct request with an answer of its own), with the columns
+``load_exemplar`` and ``variants`` read (request headers, body hashes,
+operation), redacted at capture like everything in the store. No other
+observation, and no other column (the dependency's host, timings), leaves the store.
 
 ``load_export`` writes an export into a fresh store: ``endpoints`` as
 published, ``observations`` holding only the exemplars under their own ids,
@@ -24,6 +26,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from freshmock.generators.emit import endpoints_by_service
+from freshmock.generators.variants import service_stubs
 from freshmock.generators.window import publish_window
 from freshmock.proxy.store import (
     ENDPOINT_KEY,
@@ -55,6 +59,14 @@ EXEMPLAR_COLUMNS = (
     "response_media_type",
     "response_body",
     "response_body_truncated",
+    # what variants reads to tell requests and answers apart
+    "request_headers",
+    "response_body_sha256",
+    "response_body_size",
+    "sampled_out",
+    "error",
+    "operation",
+    "discriminator",
 )
 _BINARY = frozenset(name for name in EXEMPLAR_COLUMNS if OBSERVATION_COLUMNS[name] is bytes)
 _COLUMN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -95,7 +107,11 @@ def take_snapshot(db: sqlite_utils.Database, days: int | None) -> Snapshot:
     """Publish the window exactly as ``freshmock generate`` does, then read what stubs need."""
     since = publish_window(db, days)
     endpoints = list_endpoints(db)
-    wanted = sorted({e["exemplar_id"] for e in endpoints if e["exemplar_id"] is not None})
+    wanted_ids = {e["exemplar_id"] for e in endpoints if e["exemplar_id"] is not None}
+    for _, service_endpoints in endpoints_by_service(db):
+        wanted_ids.update(stub.observation_id for stub in service_stubs(db, service_endpoints)
+                          if stub.observation_id is not None)
+    wanted = sorted(wanted_ids)
     exemplars: dict[int, dict] = {}
     columns = ", ".join(EXEMPLAR_COLUMNS)
     for start in range(0, len(wanted), _ID_BATCH):
@@ -124,7 +140,8 @@ def export_document(snapshot: Snapshot, service: str | None = None) -> dict:
         raise UnknownService(
             f"no endpoints of service {service!r} {_window_text(snapshot)} (services: {names})"
         )
-    ids = sorted({e["exemplar_id"] for e in endpoints if e["exemplar_id"] in snapshot.exemplars})
+    services = {e["service"] for e in endpoints}
+    ids = sorted(i for i, row in snapshot.exemplars.items() if row["service"] in services)
     return {
         "format": FORMAT,
         "version": VERSION,

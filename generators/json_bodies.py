@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 
+from freshmock.generators.media_types import is_json_media_type
+
 _NO_BODY = object()
-
-
-def is_json_media_type(media_type: str) -> bool:
-    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def _reject_constant(name: str):

@@ -5,6 +5,16 @@ published JSON Schema 2020-12, which OpenAPI 3.1 uses as is), the real
 redacted exemplar as each media type's example, and ``x-freshmock-*``
 extensions saying when each operation was last observed and on how many
 samples it rests. Output: ``OUT/<service>.openapi.json``, deterministic bytes.
+
+An RPC-style API (DynamoDB's ``X-Amz-Target``, STS's ``Action=``, GraphQL's
+``operationName``: the endpoint's ``operation``) sends many operations to one
+path and method, which OpenAPI cannot list as separate operations. They
+share the path item's operation: each request body and response media type
+is a ``oneOf`` with one schema per RPC operation (its ``title`` is the
+operation's name, ``x-freshmock-operation`` says so too) and one named
+example per operation (``examples``), and the operation lists them in
+``x-freshmock-operations``: name, where a request names it
+(``discriminator``), observations and last observed.
 """
 
 from __future__ import annotations
@@ -86,16 +96,34 @@ def _content(media_type: str, schema: dict | None, example) -> dict:
     return {media_type or "application/octet-stream": entry}
 
 
+def _add_content(content: dict, media_type: str, schema: dict | None, example,
+                 operation: str) -> None:
+    """One media type's schema and example; under RPC operations a oneOf and named examples."""
+    key = media_type or "application/octet-stream"
+    if not operation:
+        content.update(_content(media_type, schema, example))
+        return
+    entry = content.setdefault(key, {"schema": {"oneOf": []}})
+    entry["schema"]["oneOf"].append({**(schema or {}), "title": operation,
+                                     "x-freshmock-operation": operation})
+    if example is not None:
+        entry.setdefault("examples", {})[operation] = {"value": example}
+
+
 def build_document(db: sqlite_utils.Database, service: str, endpoints: list[dict]) -> dict:
     operations: dict[tuple, list[dict]] = defaultdict(list)
     for endpoint in endpoints:
         operations[(endpoint["path_template"], endpoint["method"].lower())].append(endpoint)
     paths: dict = {}
     for (template, method), variants in sorted(operations.items()):
-        exemplars = {e["status"]: load_exemplar(db, e) for e in variants}
-        responses, request_body = {}, None
-        for endpoint in sorted(variants, key=lambda e: (e["status"], e["media_type"] or "")):
-            exemplar = exemplars[endpoint["status"]]
+        exemplars = [load_exemplar(db, e) for e in variants]
+        responses: dict = {}
+        request_content: dict = {}
+        requested: set[str] = set()
+        rpc: dict[str, dict] = {}
+        for endpoint, exemplar in sorted(zip(variants, exemplars, strict=True), key=lambda p: (
+                p[0]["status"], p[0].get("operation") or "", p[0]["media_type"] or "")):
+            operation = endpoint.get("operation") or ""
             response = responses.setdefault(str(endpoint["status"]), {
                 "description": _STATUS_TEXT.get(endpoint["status"], "Observed response"),
                 "x-freshmock-last-observed": endpoint["last_seen"],
@@ -107,25 +135,34 @@ def build_document(db: sqlite_utils.Database, service: str, endpoints: list[dict
             example = exemplar.response_json if exemplar.has_response_json() else (
                 exemplar.response_text())
             if endpoint["media_type"] or example is not None:
-                response.setdefault("content", {}).update(
-                    _content(endpoint["media_type"], _schema(endpoint["response_schema"]),
-                             example))
+                _add_content(response.setdefault("content", {}), endpoint["media_type"],
+                             _schema(endpoint["response_schema"]), example, operation)
             request_schema = _schema(endpoint["request_schema"])
-            if request_schema is not None and request_body is None and 200 <= endpoint[
-                    "status"] < 300:
-                request_body = {"content": _content(
-                    exemplar.request_media_type, request_schema, _request_example(exemplar))}
+            if (request_schema is not None and operation not in requested
+                    and 200 <= endpoint["status"] < 300):
+                requested.add(operation)
+                _add_content(request_content, exemplar.request_media_type, request_schema,
+                             _request_example(exemplar), operation)
+            if operation:
+                entry = rpc.setdefault(operation, {
+                    "operation": operation, "discriminator": endpoint.get("discriminator", ""),
+                    "x-freshmock-observations": 0, "x-freshmock-last-observed": ""})
+                entry["x-freshmock-observations"] += endpoint["observations"]
+                entry["x-freshmock-last-observed"] = max(entry["x-freshmock-last-observed"],
+                                                         endpoint["last_seen"])
         operation = {
             "operationId": slug(f"{method} {template}").replace("-", "_"),
             "responses": responses,
             "x-freshmock-last-observed": max(e["last_seen"] for e in variants),
             "x-freshmock-observations": sum(e["observations"] for e in variants),
         }
-        parameters = _parameters(template, sorted(e.path for e in exemplars.values()))
+        if rpc:
+            operation["x-freshmock-operations"] = [rpc[name] for name in sorted(rpc)]
+        parameters = _parameters(template, sorted(e.path for e in exemplars))
         if parameters:
             operation["parameters"] = parameters
-        if request_body is not None:
-            operation["requestBody"] = request_body
+        if request_content:
+            operation["requestBody"] = {"content": request_content}
         paths.setdefault(template, {})[method] = operation
     return {
         "openapi": "3.1.0",

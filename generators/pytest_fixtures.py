@@ -3,10 +3,12 @@
 ``OUT/<service>_stubs.py`` (importable: ``-`` becomes ``_``) holds ``ENDPOINTS``,
 the recorded exemplar of every endpoint as Python data, and fixtures that
 register them all: ``<service>_responses`` for ``requests``, ``<service>_respx``
-for ``httpx``, both answering under ``<service>_base_url``. As in the WireMock
-mappings, the most observed response of a method and template answers every
-path; any other status answers only the exact request it was observed on, and
-one that nothing distinguishes stays in the data as a record but never answers.
+for ``httpx``, both answering under ``<service>_base_url``. The entries are the
+dependency's stubs (``variants``), as in the WireMock mappings: a route's
+default answers every path of its template, an exact entry only requests like
+its recorded one (path, query, body, the headers that predicted its answer),
+and a record (or a WebSocket handshake) stays in the data but never answers.
+Response headers follow ``stub_headers``.
 The module docstring and every entry say when the dependency was last observed
 and on how many samples the stub rests.
 """
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -23,9 +24,19 @@ from urllib.parse import parse_qsl
 import sqlite_utils
 
 from freshmock.generators.emit import endpoints_by_service, remove_stale, slug, write_generated
-from freshmock.generators.exemplars import Exemplar, body_text, load_exemplar
+from freshmock.generators.exemplars import Exemplar, body_text
 from freshmock.generators.paths import is_parameter
+from freshmock.generators.stub_headers import body_is_verbatim, replayed_headers
 from freshmock.generators.templating import environment
+from freshmock.generators.variants import (
+    DEFAULT,
+    EXACT,
+    RECORD,
+    SWITCHING_PROTOCOLS,
+    Stub,
+    check_distinct,
+    service_stubs,
+)
 from freshmock.proxy.redaction import is_redacted
 
 TEMPLATE = "pytest_fixtures.py.j2"
@@ -94,8 +105,9 @@ def _body(exemplar_json, has_json: bool, data: bytes | None) -> dict:
     return {"base64": base64.b64encode(data).decode("ascii")}
 
 
-def _request(exemplar: Exemplar) -> dict:
+def _request(stub: Stub) -> dict:
     """The exemplar request, as much of it as a stub may match on."""
+    exemplar = stub.exemplar
     request = {
         "path": exemplar.path,
         # redacted values would never match what a test sends
@@ -103,69 +115,56 @@ def _request(exemplar: Exemplar) -> dict:
                   for name, value in parse_qsl(exemplar.query, keep_blank_values=True)
                   if not is_redacted(value)},
     }
+    if stub.match_headers:  # None: the request must not send it
+        request["headers"] = dict(stub.match_headers)
+    if stub.operation is not None:  # the route's operation, where the request names it
+        request["operation"] = {"source": stub.operation.source, "name": stub.operation.name,
+                                "value": stub.operation.value,
+                                "pattern": stub.operation.pattern}
     if "request" not in exemplar.synthesized:  # never match on a body nobody sent
-        body = _body(exemplar.request_json, exemplar.has_request_json(), exemplar.request_body)
-        request.update({key: value for key, value in body.items() if key != "base64"})
+        request.update(_body(exemplar.request_json, exemplar.has_request_json(),
+                             exemplar.request_body))
     return request
 
 
 def _response(exemplar: Exemplar) -> dict:
     response = {"status": exemplar.status}
-    if exemplar.response_media_type:
-        response["content_type"] = (exemplar.header("content-type")
-                                    or exemplar.response_media_type)
-    response.update(_body(exemplar.response_json, exemplar.has_response_json(),
-                          exemplar.response_body))
+    body = _body(exemplar.response_json, exemplar.has_response_json(), exemplar.response_body)
+    sent = (base64.b64decode(body["base64"]) if "base64" in body
+            else body["text"].encode("utf-8") if "text" in body else b"" if not body else None)
+    verbatim = sent is not None and body_is_verbatim(exemplar, sent)
+    headers = replayed_headers(exemplar.response_headers, status=exemplar.status,
+                               sends_body=bool(body), verbatim=verbatim)
+    content_type = next((v for n, v in headers if n.lower() == "content-type"),
+                        exemplar.response_media_type or None)
+    if content_type:
+        response["content_type"] = content_type
+    others = [[name, value] for name, value in headers if name.lower() != "content-type"]
+    if others:
+        response["headers"] = others
+    response.update(body)
+    if exemplar.response_truncated:
+        response["truncated"] = True  # the body was cut at the size cap when recorded
     return response
 
 
-def _answers(endpoints: list[dict], requests: list[dict]) -> list[str]:
-    """Per endpoint: answers its template, only its exemplar request, or nothing."""
-    by_route: dict[tuple, list[int]] = defaultdict(list)
-    for index, endpoint in enumerate(endpoints):
-        by_route[(endpoint["method"], endpoint["path_template"])].append(index)
-    answers = [ANSWERS_NONE] * len(endpoints)
-    for indexes in by_route.values():
-        catch_all = min(indexes, key=lambda i: (-endpoints[i]["observations"],
-                                                endpoints[i]["status"],
-                                                endpoints[i]["media_type"] or ""))
-        for index in indexes:
-            request = requests[index]
-            distinct = (request["query"] or "json" in request or "text" in request
-                        or request["path"] != endpoints[index]["path_template"])
-            if index == catch_all:
-                answers[index] = ANSWERS_TEMPLATE
-            elif distinct:
-                answers[index] = ANSWERS_EXEMPLAR
-    return answers
-
-
-def _names(endpoints: list[dict]) -> list[str]:
-    """``GET /users/{user_id} 404``, with the media type only where it tells two apart."""
-    counts: dict[tuple, int] = defaultdict(int)
-    for e in endpoints:
-        counts[(e["method"], e["path_template"], e["status"])] += 1
-    return [f"{e['method']} {e['path_template']} {e['status']}"
-            + (f" {e['media_type'] or 'none'}"
-               if counts[(e["method"], e["path_template"], e["status"])] > 1 else "")
-            for e in endpoints]
+_ANSWERS = {DEFAULT: ANSWERS_TEMPLATE, EXACT: ANSWERS_EXEMPLAR, RECORD: ANSWERS_NONE}
 
 
 def build_entries(db: sqlite_utils.Database, endpoints: list[dict]) -> list[dict]:
     """The module's ``ENDPOINTS``, in the order a request is matched against them."""
-    exemplars = [load_exemplar(db, endpoint) for endpoint in endpoints]
-    requests = [_request(exemplar) for exemplar in exemplars]
     entries = []
-    for endpoint, exemplar, request, answers, name in zip(
-            endpoints, exemplars, requests, _answers(endpoints, requests), _names(endpoints),
-            strict=True):
+    for stub in service_stubs(db, endpoints):
+        endpoint, exemplar = stub.endpoint, stub.exemplar
+        websocket = endpoint["status"] == SWITCHING_PROTOCOLS
         entry = {
-            "name": name,
+            "name": stub.name,
             "method": endpoint["method"],
             "path_template": endpoint["path_template"],
             "path_regex": path_regex(endpoint["path_template"]),
-            "answers": answers,
-            "request": request,
+            # responses and respx replay HTTP: a WebSocket handshake stays on record
+            "answers": ANSWERS_NONE if websocket else _ANSWERS[stub.kind],
+            "request": _request(stub),
             "response": _response(exemplar),
             "first_observed": endpoint["first_seen"],
             "last_observed": endpoint["last_seen"],
@@ -174,6 +173,9 @@ def build_entries(db: sqlite_utils.Database, endpoints: list[dict]) -> list[dict
         if exemplar.synthesized:
             entry["synthesized"] = list(exemplar.synthesized)
         entries.append(entry)
+    check_distinct([(e["name"], [e["method"], e["answers"], e["path_regex"], e["request"]])
+                    for e in entries if e["answers"] != ANSWERS_NONE],
+                   "pytest fixtures")
     return sorted(entries, key=lambda e: (
         _ANSWER_RANK[e["answers"]], _specificity(e["path_template"]), e["method"],
         e["path_template"], -e["observations"], e["response"]["status"], e["name"]))
@@ -186,8 +188,10 @@ def render_module(env, service: str, entries: list[dict]) -> str:
         base_url=f"http://{slug(service)}",
         fixture_prefix=prefix,
         entries=entries,
+        # each endpoint's first stub is named after it; more get " #2", " #3"...
+        endpoint_count=sum("#" not in e["name"] for e in entries),
         last_observed=max(e["last_observed"] for e in entries),
-        observations=sum(e["observations"] for e in entries),
+        observations=sum(e["observations"] for e in entries if "#" not in e["name"]),
     )
 
 

@@ -49,6 +49,8 @@ def read_stub_baseline(folder: Path) -> dict[tuple, StubbedEndpoint]:
                                     meta["last_observed"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue  # not a freshmock stub
+        if key in baseline and not (meta.get("request_stats") or meta.get("response_stats")):
+            continue  # another stub of the endpoint: its first one carries the statistics
         if meta.get("request_stats"):
             entry.request = StatsBuilder.from_node(meta["request_stats"])
         if meta.get("response_stats"):

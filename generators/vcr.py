@@ -1,37 +1,38 @@
 """Write one VCR.py cassette per dependency, replaying what was observed.
 
-Layout: ``OUT/<service>.yaml``, one interaction per endpoint (method, path
-template, status, media type). Each interaction is the endpoint's exemplar:
-its concrete request (``/users/1``, not ``/users/{user_id}``) sent to
-``http://<service>`` (``base_url`` changes that), and the recorded response.
-JSON bodies are pretty-printed with sorted keys as YAML block scalars, so a
-changed field changes only its own lines; other text is replayed byte for
-byte, non-UTF-8 bodies as ``!!binary``. ``content-length`` is left out (the
-body is served whole, and the header would change with every field) and so are
-``content-encoding`` and ``transfer-encoding``: the store keeps bodies decoded.
-YAML comments (``# freshmock: ...``) say when the dependency was last observed
-and on how many samples each interaction rests, and when a body is not the
-recorded one (synthesized by ``load_exemplar``, or cut at the size cap).
-JSON is served as UTF-8, whatever charset the recording declared.
+Layout: ``OUT/<service>.yaml``. Its interactions are the dependency's stubs
+(``variants``): each distinct recorded request whose answer differs from its
+route's default, then the defaults, each the concrete recorded request
+(``/users/1``, not ``/users/{user_id}``) sent to ``http://<service>``
+(``base_url`` changes that) and the recorded response. Request bodies are
+the recorded bytes (vcrpy compares them); JSON response bodies are
+pretty-printed with sorted keys as YAML block scalars, so a changed field
+changes only its own lines; other bodies are replayed byte for byte,
+non-UTF-8 ones as ``!!binary``. Response headers follow ``stub_headers``
+(``Date``, framing and checksums of a re-serialised body are left out).
+YAML comments (``# freshmock: ...``) say when the dependency was last
+observed and on how many samples each interaction rests, and when a body is
+not the recorded one (synthesized, or cut at the size cap). A WebSocket
+handshake is listed in a comment only: vcrpy replays HTTP.
 
-Playing back, with vcrpy's ``record_mode="none"``:
+Playing back::
 
-- vcrpy matches on method, scheme, host, port, path and query by default, so
-  point the client at the base URL, or pass ``match_on=["method", "path",
-  "query"]`` to replay whatever host the client calls;
-- an interaction plays once unless ``use_cassette(..., allow_playback_repeats=True)``;
-- for one method and path template the most observed status comes first, so
-  with the default matchers a request gets it before the variants (e.g. a 201
-  before a 422); add ``"body"`` to ``match_on`` to pick the variant by request
-  body (JSON bodies compare as values, as both sides say ``application/json``);
-- redacted values (``<redacted>``) stay redacted, in query strings too.
+    from freshmock.generators.vcr import replay_vcr
+    with replay_vcr().use_cassette(path, allow_playback_repeats=True):
+        ...
+
+``replay_vcr`` is a ``vcr.VCR`` with ``record_mode="none"`` and
+``REPLAY_MATCH_ON``: vcrpy's defaults plus the request body (JSON compared
+as values) and the headers each interaction names (those that predicted its
+answer: ``Range``, ``X-Amz-Target``...); vcrpy plays the first interaction that matches, which is
+why the exact ones come first. Redacted values (``<redacted>``) stay
+redacted, in query strings too.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -40,16 +41,25 @@ from urllib.parse import quote
 import sqlite_utils
 
 from freshmock.generators.emit import endpoints_by_service, remove_stale, slug, write_generated
-from freshmock.generators.exemplars import Exemplar, body_text, load_exemplar
+from freshmock.generators.exemplars import Exemplar, body_text
+from freshmock.generators.media_types import is_json_media_type, media_type_of
 from freshmock.generators.paths import is_parameter
+from freshmock.generators.stub_headers import body_is_verbatim, replayed_headers
 from freshmock.generators.templating import environment
+from freshmock.generators.variants import (
+    DEFAULT,
+    EXACT,
+    RECORD,
+    SWITCHING_PROTOCOLS,
+    VARIANT_HEADER,
+    Stub,
+    check_distinct,
+    service_stubs,
+)
 
 DEFAULT_BASE_URL = "http://{service}"  # {service} is the service's slug
-# Framing and hop-by-hop headers: they described the recorded connection, not the replay.
-_DROPPED_RESPONSE_HEADERS = frozenset({
-    "connection", "content-encoding", "content-length", "keep-alive", "proxy-authenticate",
-    "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-})
+REPLAY_MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "recorded_body",
+                   "recorded_headers")
 # Python 3.13 renamed these phrases to RFC 9110's; use those on every version so
 # the cassette bytes do not depend on the interpreter.
 _RFC_9110_PHRASES = {413: "Content Too Large", 414: "URI Too Long",
@@ -66,6 +76,7 @@ class WrittenCassette:
     service: str
     path: Path
     endpoints: list[dict]  # in the order of the cassette's interactions
+    truncated: int = 0  # interactions replaying a body cut at the cap
 
 
 def _raw_in_yaml(char: str) -> bool:
@@ -152,28 +163,97 @@ def _response_body(exemplar: Exemplar) -> tuple[str | bytes, str | None]:
     if exemplar.has_response_json():
         note = ("response body synthesized from the schema: no recorded body was kept"
                 if "response" in exemplar.synthesized else None)
+        if exemplar.response_truncated and "response" not in exemplar.synthesized:
+            note = "response body was cut at the size cap"
         return _pretty_json(exemplar.response_json), note
     if exemplar.response_body:
-        return _text_or_bytes(exemplar.response_body), None
+        note = ("response body was cut at the size cap: only its first bytes are replayed"
+                if exemplar.response_truncated else None)
+        return _text_or_bytes(exemplar.response_body), note
     if exemplar.response_truncated:
         return "", "response body was cut at the size cap and is replayed empty"
     return "", None
 
 
 def _request_body(exemplar: Exemplar) -> str | bytes | None:
-    # null, not "": vcrpy's body matcher tells a GET without a body from an empty one
-    if exemplar.has_request_json():
+    """The recorded bytes: vcrpy compares bodies as bytes unless both say application/json.
+    null, not "": vcrpy's body matcher tells a GET without a body from an empty one."""
+    if "request" in exemplar.synthesized:
         return _pretty_json(exemplar.request_json)
     return _text_or_bytes(exemplar.request_body) if exemplar.request_body else None
 
 
-def _response_headers(exemplar: Exemplar) -> list[tuple[str, list[str]]]:
-    """Recorded headers as vcrpy stores them, ``{name: [values]}``, sorted by name."""
+def _response_headers(exemplar: Exemplar, body) -> list[tuple[str, list[str]]]:
+    """Replayed headers as vcrpy stores them, ``{name: [values]}``, sorted by name."""
+    sent = body.encode("utf-8") if isinstance(body, str) else body
+    verbatim = bool(sent) and body_is_verbatim(exemplar, sent)
     grouped: dict[str, tuple[str, list[str]]] = {}
-    for name, value in exemplar.response_headers:
-        if name.lower() not in _DROPPED_RESPONSE_HEADERS:
-            grouped.setdefault(name.lower(), (name, []))[1].append(value)
+    for name, value in replayed_headers(exemplar.response_headers, status=exemplar.status,
+                                        sends_body=bool(sent), verbatim=verbatim):
+        grouped.setdefault(name.lower(), (name, []))[1].append(value)
     return [grouped[key] for key in sorted(grouped)]
+
+
+def _text(value):
+    """Header values reach vcrpy as bytes from some clients (botocore), str from others."""
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def _body_bytes(body) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return body if isinstance(body, bytes) else bytes(body.read()) if hasattr(body, "read") \
+        else bytes(body)
+
+
+def _as_json(data: bytes):
+    try:
+        return json.loads(data)
+    except ValueError:
+        return _NOT_JSON
+
+
+_NOT_JSON = object()
+
+
+def match_recorded_body(live, recorded) -> None:
+    """vcrpy matcher: the same body bytes, no body equal to an empty one, and JSON bodies
+    (any JSON media type: application/x-amz-json-1.0 too) equal as values."""
+    sent, kept = _body_bytes(live.body), _body_bytes(recorded.body)
+    if sent == kept:
+        return
+    kind = media_type_of(_text(recorded.headers.get("Content-Type")))
+    if kind and is_json_media_type(kind):
+        parsed = _as_json(kept)
+        assert parsed is not _NOT_JSON and parsed == _as_json(sent), "JSON bodies differ"
+        return
+    raise AssertionError("bodies differ")
+
+
+def replay_vcr(**options):
+    """A ``vcr.VCR`` that plays a freshmock cassette: ``record_mode="none"``,
+    ``REPLAY_MATCH_ON`` and its two matchers registered; ``options`` go to ``vcr.VCR``."""
+    import vcr
+
+    player = vcr.VCR(**{"record_mode": "none", "match_on": REPLAY_MATCH_ON, **options})
+    player.register_matcher("recorded_body", match_recorded_body)
+    player.register_matcher("recorded_headers", match_recorded_headers)
+    return player
+
+
+def match_recorded_headers(live, recorded) -> None:
+    """vcrpy matcher: every header the cassette's request names, the live request sends alike.
+
+    ``Content-Type`` compares as a media type (a charset parameter is the client's choice).
+    """
+    for name, value in recorded.headers.items():
+        sent, value = _text(live.headers.get(name)), _text(value)
+        if name.lower() == "content-type":
+            assert media_type_of(sent) == media_type_of(value), f"{name}: {sent!r} != {value!r}"
+        else:
+            assert sent == value, f"{name}: {sent!r} != {value!r}"
 
 
 def _reason(status: int) -> str:
@@ -185,17 +265,28 @@ def _reason(status: int) -> str:
         return ""
 
 
-def _interaction(endpoint: dict, exemplar: Exemplar, base_url: str) -> dict:
+def _interaction(stub: Stub, base_url: str) -> dict:
+    endpoint, exemplar = stub.endpoint, stub.exemplar
     body, note = _response_body(exemplar)
     request_body = _request_body(exemplar)
     request_headers = []
     if request_body is not None and exemplar.request_media_type:
         request_headers.append(("Content-Type", [exemplar.request_media_type]))
+    request_headers += [(name, [value]) for name, value in stub.match_headers
+                        if value is not None]
+    operation = stub.operation  # in a header, the body and URI do not carry it
+    if operation is not None and operation.source == "header" and not any(
+            name.lower() == operation.name.lower() for name, _ in request_headers):
+        request_headers.append((operation.name, [operation.value]))
+    if stub.kind == RECORD:
+        request_headers.append((VARIANT_HEADER, [stub.name]))
     notes = [note] if note else []
     if any(is_parameter(segment) for segment in exemplar.path.split("/")):
         notes.append("the recorded request is gone: its URI is the path template")
     if "request" in exemplar.synthesized:
         notes.append("request body synthesized from the schema: no recorded body was kept")
+    if stub.kind == RECORD:
+        notes.append(f"on record: answers only a request with {VARIANT_HEADER}: {stub.name}")
     return {
         "endpoint": endpoint,
         "notes": notes,
@@ -205,26 +296,19 @@ def _interaction(endpoint: dict, exemplar: Exemplar, base_url: str) -> dict:
         "request_headers": request_headers,
         "status": endpoint["status"],
         "reason": _reason(endpoint["status"]),
-        "response_headers": _response_headers(exemplar),
+        "response_headers": _response_headers(exemplar, body),
         "response_body": body,
     }
 
 
-def _playback_order(endpoints: list[dict]) -> list[dict]:
-    """By path template and method; the most observed status of each first.
+_PLAYBACK_RANK = {EXACT: 0, RECORD: 1, DEFAULT: 2}
 
-    vcrpy plays the first unplayed interaction that matches, and variants of one
-    route often share a request line (POST /users: 201 and 422).
-    """
-    by_route: dict[tuple, list[dict]] = defaultdict(list)
-    for endpoint in endpoints:
-        by_route[(endpoint["path_template"], endpoint["method"])].append(endpoint)
-    dominant = {route: min(group, key=lambda e: (-e["observations"], e["status"]))["status"]
-                for route, group in by_route.items()}
-    return sorted(endpoints, key=lambda e: (
-        e["path_template"], e["method"],
-        e["status"] != dominant[(e["path_template"], e["method"])],
-        e["status"], e["media_type"] or ""))
+
+def playback_order(stubs: list[Stub]) -> list[Stub]:
+    """Exact stubs before records before defaults: vcrpy plays the first that matches,
+    and a default's request may also be sent with a header an exact stub names."""
+    return sorted(stubs, key=lambda s: (_PLAYBACK_RANK[s.kind], s.endpoint["path_template"],
+                                        s.endpoint["method"], s.name))
 
 
 def write_vcr_cassettes(
@@ -242,18 +326,27 @@ def write_vcr_cassettes(
     written = []
     for service_name, endpoints in endpoints_by_service(db, service):
         service_url = base_url.replace("{service}", slug(service_name)).rstrip("/")
-        ordered = _playback_order(endpoints)
-        interactions = [_interaction(e, load_exemplar(db, e), service_url) for e in ordered]
+        stubs = service_stubs(db, endpoints)
+        websockets = [s for s in stubs if s.endpoint["status"] == SWITCHING_PROTOCOLS]
+        ordered = playback_order([s for s in stubs if s not in websockets])
+        interactions = [_interaction(stub, service_url) for stub in ordered]
+        check_distinct([(stub.name, [i["method"], i["uri"], i["request_body"],
+                                     i["request_headers"]])
+                        for stub, i in zip(ordered, interactions, strict=True)],
+                       f"VCR.py cassette of {service_name}")
         text = env.get_template("vcr_cassette.yaml.j2").render(
             service=service_name,
             base_url=service_url,
             last_observed=max(e["last_seen"] for e in endpoints),
             observations=sum(e["observations"] for e in endpoints),
             interactions=interactions,
+            websockets=[stub.name for stub in websockets],
         )
         target = out_dir / f"{slug(service_name)}.yaml"
         write_generated(target, text)
-        written.append(WrittenCassette(service_name, target, ordered))
+        written.append(WrittenCassette(service_name, target,
+                                       [stub.endpoint for stub in ordered],
+                                       sum(stub.exemplar.response_truncated for stub in ordered)))
     if service is None:  # every dependency was written: a cassette of none other is stale
         remove_stale(out_dir, "*.yaml", [w.path for w in written],
                      lambda text: text.startswith("# freshmock: VCR.py cassette of "))

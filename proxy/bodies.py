@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -108,10 +109,12 @@ def decode_body(
     return Body(data, received if truncated else len(data), truncated)
 
 
-# --- Which bodies are stored --------------------------------------------------
+# --- Media types ------------------------------------------------------------
 #
-# JSON, form-urlencoded and text are stored; any other media type (images,
-# protobuf, octet-stream...) is kept as metadata only: type, size, sha256.
+# Every body is stored within the cap (binary ones too, so stubs can replay a
+# download byte for byte). These say how a stored body is read: as one JSON
+# document, as XML (redaction keeps it well-formed), as text, or as bytes.
+# The generators' home for the same question is generators/media_types.py.
 
 TEXT_LIKE = frozenset(
     {
@@ -126,22 +129,38 @@ TEXT_LIKE = frozenset(
 
 
 def is_json_media_type(media_type: str) -> bool:
-    return media_type == "application/json" or media_type.endswith("+json")
+    """JSON by its media type: ``*/json``, ``*/*+json`` (RFC 6839) and ``*/*-json``.
 
-
-def is_stored_media_type(media_type: str, data: bytes | None = None) -> bool:
-    """Whether a body of this media type is stored (else metadata only).
-
-    A body without a Content-Type is stored when it looks like text (UTF-8
-    without NUL bytes), the way untyped JSON APIs send it.
+    The last covers vendor types that are JSON without the structured suffix,
+    e.g. ``application/x-amz-json-1.0`` (DynamoDB, SQS) — a version may follow
+    ``-json``. Streams of documents (``json-seq``, ``x-ndjson``) are not one
+    JSON document and stay text. ``media_type`` is lowercased, without parameters.
     """
-    if media_type:
-        return (
-            media_type.startswith("text/")
-            or is_json_media_type(media_type)
-            or media_type.endswith("+xml")
-            or media_type in TEXT_LIKE
-        )
+    subtype = media_type.partition("/")[2]
+    if not subtype:
+        return False
+    if subtype == "json" or subtype.endswith("+json"):
+        return True
+    return _DASH_JSON.search(subtype) is not None
+
+
+_DASH_JSON = re.compile(r"-json(?:-\d+(?:\.\d+)*)?$")
+
+
+def is_xml_media_type(media_type: str) -> bool:
+    """``*/xml`` and ``*/*+xml`` (RFC 7303): redaction must keep these well-formed."""
+    subtype = media_type.partition("/")[2]
+    return subtype == "xml" or subtype.endswith("+xml")
+
+
+def is_text_media_type(media_type: str) -> bool:
+    """Bodies read as text: ``text/*``, JSON, XML and the text-like application types."""
+    return (media_type.startswith("text/") or is_json_media_type(media_type)
+            or is_xml_media_type(media_type) or media_type in TEXT_LIKE)
+
+
+def looks_like_text(data: bytes | None) -> bool:
+    """UTF-8 without NUL bytes in the first 8 KiB: how an untyped body is read."""
     if not data:
         return True
     head = data[:8192]

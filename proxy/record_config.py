@@ -19,6 +19,7 @@ name = "payments"
 upstream = "https://payments.example.com"
 listen_port = 9002
 http2 = true                   # speak HTTP/2 upstream (for an upstream that accepts only h2)
+keep_host_header = true        # pass the client's Host on (default: the upstream's)
 ```
 
 Every mistake is a ``RecordConfigError`` whose one-line message names the
@@ -34,8 +35,9 @@ from pathlib import Path
 from freshmock.proxy.recorder import OPTIONS
 from freshmock.proxy.toml_file import read_toml
 
-RECORD_KEYS = ("db", "listen_host", "forward_port", "ca_bundle", *OPTIONS)
-DEPENDENCY_KEYS = ("name", "upstream", "listen_port", "listen_host", "http2")
+RECORD_KEYS = ("db", "listen_host", "forward_port", "ca_bundle", "keep_host_header", *OPTIONS)
+DEPENDENCY_KEYS = ("name", "upstream", "listen_port", "listen_host", "http2",
+                   "keep_host_header")
 
 
 class RecordConfigError(Exception):
@@ -51,6 +53,7 @@ class Listener:
     listen_port: int
     listen_host: str | None = None  # None: the sidecar's listen_host
     http2: bool = False  # offer HTTP/2 to a TLS upstream (see upstream_http2.py)
+    keep_host_header: bool = False  # pass the client's Host on (see host_header.py)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class RecordConfig:
     ca_bundle: str | None
     recorder_options: dict
     listeners: tuple[Listener, ...]
+    keep_host_header: bool = False  # [record]: the default of every dependency
 
 
 def _unknown(where: str, key: str, known: tuple[str, ...]) -> RecordConfigError:
@@ -96,7 +100,8 @@ def _record_table(table: dict) -> tuple[dict, list[Listener]]:
     return options, listeners
 
 
-def _dependency(index: int, table: object, parse_upstream) -> Listener:
+def _dependency(index: int, table: object, parse_upstream,
+                default_keep_host: bool = False) -> Listener:
     where = f"[[dependencies]] #{index + 1}"
     if not isinstance(table, dict):
         raise RecordConfigError(f"{where} must be a table")
@@ -113,12 +118,18 @@ def _dependency(index: int, table: object, parse_upstream) -> Listener:
     except Exception as error:  # SidecarError; imported lazily to keep this module light
         raise RecordConfigError(f"{where} ({name}) upstream: {error}") from None
     host = table.get("listen_host")
-    http2 = table.get("http2", False)
-    if not isinstance(http2, bool):
-        raise RecordConfigError(f"{where} ({name}) http2 must be true or false, got {http2!r}")
+    http2 = _flag(f"{where} ({name}) http2", table.get("http2", False))
+    keep_host = _flag(f"{where} ({name}) keep_host_header",
+                      table.get("keep_host_header", default_keep_host))
     return Listener(name, upstream, _port(f"{where} ({name}) listen_port", table["listen_port"]),
                     None if host is None else _text(f"{where} ({name}) listen_host", host),
-                    http2)
+                    http2, keep_host)
+
+
+def _flag(where: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise RecordConfigError(f"{where} must be true or false, got {value!r}")
+    return value
 
 
 def parse_record_config(document: dict, parse_upstream) -> RecordConfig:
@@ -130,7 +141,9 @@ def parse_record_config(document: dict, parse_upstream) -> RecordConfig:
     dependencies = document.get("dependencies", [])
     if not isinstance(dependencies, list):
         raise RecordConfigError("dependencies must be an array of [[dependencies]] tables")
-    listeners += [_dependency(i, table, parse_upstream) for i, table in enumerate(dependencies)]
+    keep_host = _flag("[record] keep_host_header", record.get("keep_host_header", False))
+    listeners += [_dependency(i, table, parse_upstream, keep_host)
+                  for i, table in enumerate(dependencies)]
     names = [listener.name for listener in listeners if listener.name]
     for name in names:
         if names.count(name) > 1:
@@ -151,6 +164,7 @@ def parse_record_config(document: dict, parse_upstream) -> RecordConfig:
         ca_bundle=None if ca_bundle is None else _text("[record] ca_bundle", ca_bundle),
         recorder_options=options,
         listeners=tuple(listeners),
+        keep_host_header=keep_host,
     )
 
 

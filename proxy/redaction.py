@@ -15,9 +15,11 @@ an empty string stays empty: neither hides anything.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache, lru_cache
 from urllib.parse import quote_plus, unquote_plus
 
+from freshmock.proxy.bodies import is_json_media_type, is_xml_media_type
 from freshmock.proxy.json_redaction import compact_json, redact_document
 from freshmock.proxy.redaction_config import (
     DEFAULT_RULES,
@@ -27,6 +29,7 @@ from freshmock.proxy.redaction_config import (
     load_rules,
 )
 from freshmock.proxy.secret_patterns import (
+    MARKER,
     REDACTED,
     Mode,
     ValueScanner,
@@ -35,6 +38,7 @@ from freshmock.proxy.secret_patterns import (
     looks_secret_name,
     normalise_name,
     replace_named_pairs,
+    xml_marker,
 )
 
 __all__ = [
@@ -58,14 +62,15 @@ __all__ = [
 _BUILTIN_KEEP = frozenset({"accesscontrolallowcredentials"})
 _COOKIE_HEADERS = frozenset({"cookie", "setcookie"})
 _SAFE_IN_QUERY = "<>:"
+# An element holding only text, ``<ns:SessionToken a="b">value</ns:SessionToken>``:
+# its local name decides like a JSON key does (SecretAccessKey, Password...).
+_XML_LEAF = re.compile(
+    r"(?P<open><(?P<tag>(?:[A-Za-z_][\w.-]*:)?(?P<local>[A-Za-z_][\w.-]*))(?:\s[^<>]*)?>)"
+    r"(?P<text>[^<]*)(?P<close></(?P=tag)\s*>)")
 
 
 def _is_form(media_type: str) -> bool:
     return media_type == "application/x-www-form-urlencoded"
-
-
-def _is_json(media_type: str) -> bool:
-    return media_type.endswith(("/json", "+json"))
 
 
 # Beyond text/*, every type the store keeps as text (proxy/bodies.py): XML,
@@ -204,17 +209,35 @@ class Redactor:
         """
         if not data:
             return data
-        if _is_json(media_type) or (not media_type and data.lstrip()[:1] in (b"{", b"[")):
+        if is_json_media_type(media_type) or (not media_type and data.lstrip()[:1] in (b"{", b"[")):
             redacted = self._redact_json_bytes(data)
             if redacted is not None:
                 return redacted
             return self._redact_text_bytes(data)
+        if is_xml_media_type(media_type) or (not media_type and data.lstrip()[:5] == b"<?xml"):
+            return self._redact_xml_bytes(data)
         if _is_form(media_type):
             text = data.decode("utf-8", "surrogateescape")
             return self.redact_query(text).encode("utf-8", "surrogateescape")
         if _is_text(media_type) or not media_type:
             return self._redact_text_bytes(data)
         return data
+
+    def _redact_xml_bytes(self, data: bytes) -> bytes:
+        """XML that stays well-formed: element text under a secret name, then every
+        secret-looking value, replaced by ``REDACTED-KIND`` (never markup)."""
+        text = data.decode("utf-8", "surrogateescape")
+        scanned = _XML_LEAF.sub(self._redact_xml_leaf, text)
+        scanned = self.scan(scanned)
+        scanned = MARKER.sub(lambda match: xml_marker(match.group()), scanned)
+        return data if scanned == text else scanned.encode("utf-8", "surrogateescape")
+
+    def _redact_xml_leaf(self, match) -> str:
+        value = match.group("text")
+        if not value.strip() or self.field_mode(match.group("local")) is not Mode.SECRET:
+            return match.group()
+        replaced = xml_marker(self._secret_string(value.strip()))
+        return match.group("open") + replaced + match.group("close")
 
     def _redact_text_bytes(self, data: bytes) -> bytes:
         text = data.decode("utf-8", "surrogateescape")

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from freshmock.proxy.bodies import (
     DEFAULT_MAX_BODY,
     decode_body,
-    is_stored_media_type,
     sha256_hex,
 )
 from freshmock.proxy.capture import Capture, HeaderFields, WebSocketCapture
@@ -115,7 +114,7 @@ def stored_body(
     body = decode_body(raw, header_value(fields, "content-encoding"), max_body, received_size)
     data = body.data
     stored = None
-    if data is not None and is_stored_media_type(kind, data):
+    if data is not None:  # every body within the cap: binary ones replay byte for byte
         data = stored = redact_body(redactor, kind, data)
     sha256 = None if body.truncated else sha256_hex(data)
     shape = _shape(kind, stored, body.truncated, sha256)

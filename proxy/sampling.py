@@ -20,6 +20,8 @@ import re
 from collections import OrderedDict
 from urllib.parse import parse_qsl
 
+from freshmock.proxy.bodies import is_json_media_type
+
 _UUID = re.compile(r"[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F]{16,}")
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]{24,}")
@@ -125,7 +127,7 @@ def body_shape(media_type: str, data: bytes | None, truncated: bool) -> tuple:
         return (media_type, "empty")
     if truncated:
         return (media_type, "truncated")
-    if media_type == "application/json" or media_type.endswith("+json"):
+    if is_json_media_type(media_type):
         try:
             return (media_type, *sorted(json_paths(json.loads(data))))
         except (ValueError, RecursionError):

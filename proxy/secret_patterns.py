@@ -49,14 +49,29 @@ def marker(kind: str | None = None) -> str:
     return f"<redacted:{kind}>" if kind else REDACTED
 
 
+# Inside XML a marker must not be markup: ``<redacted:jwt>`` would parse as an
+# element with an unbound prefix. XML bodies get ``REDACTED-jwt`` instead, legal
+# in text and attribute values alike.
+XML_REDACTED = "REDACTED"
+XML_MARKER = re.compile(r"(?<![A-Za-z0-9_])REDACTED(?:-[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*)?")
+
+
+def xml_marker(angle_marker: str) -> str:
+    """``<redacted:jwt>`` → ``REDACTED-jwt``; ``<redacted>`` → ``REDACTED``."""
+    kind = angle_marker[len("<redacted"):-1].removeprefix(":")
+    return f"{XML_REDACTED}-{kind}" if kind else XML_REDACTED
+
+
 def is_redacted(value: str) -> bool:
-    """True when ``value`` holds a redaction marker (whole or in part)."""
-    return "<redacted" in value and MARKER.search(value) is not None
+    """True when ``value`` holds a redaction marker (whole or in part), of either form."""
+    return (("<redacted" in value and MARKER.search(value) is not None)
+            or (XML_REDACTED in value and XML_MARKER.search(value) is not None))
 
 
 def count_redacted(value: str) -> int:
     """How many redaction markers ``value`` holds (a Cookie header may hold several)."""
-    return len(MARKER.findall(value)) if "<redacted" in value else 0
+    count = len(MARKER.findall(value)) if "<redacted" in value else 0
+    return count + (len(XML_MARKER.findall(value)) if XML_REDACTED in value else 0)
 
 
 # --- names ------------------------------------------------------------------

@@ -35,6 +35,7 @@ from mitmproxy.addons import (
 from mitmproxy.master import Master
 from mitmproxy.utils import asyncio_utils
 
+from freshmock.proxy.host_header import RewriteHostHeader
 from freshmock.proxy.record_config import Listener
 from freshmock.proxy.recorder import Recorder
 from freshmock.proxy.store import StoreError, check_store_file
@@ -59,6 +60,9 @@ class SidecarConfig:
     # they replace upstream / listen_port / service above.
     listeners: tuple[Listener, ...] = ()
     ca_bundle: str | None = None  # PEM file of CAs trusted for HTTPS upstreams
+    # Reverse mode: pass the client's Host header on instead of the upstream's
+    # (proxy/host_header.py says when, and what it costs). Listeners say it each.
+    keep_host_header: bool = False
 
 
 def parse_upstream(url: str) -> tuple[str, str, int]:
@@ -103,6 +107,13 @@ def mode_for(config: SidecarConfig) -> str:
 def _listener_spec(config: SidecarConfig, listener: Listener) -> str:
     host = listener.listen_host or config.listen_host
     return f"{_mode(listener.upstream)}@{host}:{listener.listen_port}"
+
+
+def keeps_host_header(config: SidecarConfig) -> bool:
+    """Whether mitmproxy's switch is on: for the sidecar, or for any of its listeners."""
+    if config.listeners:
+        return any(listener.keep_host_header for listener in config.listeners)
+    return config.keep_host_header
 
 
 def listener_modes(config: SidecarConfig) -> dict[str, str]:
@@ -187,6 +198,12 @@ class Sidecar:
         http2_specs = [_listener_spec(self.config, x) for x in self.config.listeners if x.http2]
         if http2_specs:
             master.addons.add(UpstreamHttp2(http2_specs))
+        keep_host = keeps_host_header(self.config)
+        if keep_host and self.config.listeners:
+            rewritten = [_listener_spec(self.config, x) for x in self.config.listeners
+                         if x.upstream and not x.keep_host_header]
+            if rewritten:
+                master.addons.add(RewriteHostHeader(rewritten))
         modes = listener_modes(self.config)
         self.recorder.services_by_mode = modes
         if self.config.ca_bundle:
@@ -199,6 +216,7 @@ class Sidecar:
             # that is down still yields a flow (recorded with its error) and the
             # client a 502 that says why, instead of a bare reset.
             connection_strategy="lazy",
+            keep_host_header=keep_host,
             freshmock_db=self.config.db_path,
             freshmock_service=self.config.service,
             **{f"freshmock_{name}": value for name, value in self.config.recorder_options.items()},

@@ -12,6 +12,8 @@ streams by nature get a tee (``wants_tee``).
 
 from __future__ import annotations
 
+from freshmock.proxy.bodies import is_json_media_type
+
 # Media types whose bodies are a sequence of events the client consumes as
 # they arrive, even over a response that has a Content-Length.
 STREAMING_MEDIA_TYPES = frozenset(
@@ -54,10 +56,6 @@ def _media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def _is_json(media_type: str) -> bool:
-    return media_type == "application/json" or media_type.endswith("+json")
-
-
 def wants_tee(headers) -> bool:
     """Whether a response with these (mitmproxy) headers should stream through a tee.
 
@@ -69,6 +67,6 @@ def wants_tee(headers) -> bool:
     media_type = _media_type(headers.get("content-type", ""))
     if media_type in STREAMING_MEDIA_TYPES:
         return True
-    if "content-length" in headers or _is_json(media_type):
+    if "content-length" in headers or is_json_media_type(media_type):
         return False
     return "chunked" in headers.get("transfer-encoding", "").lower()

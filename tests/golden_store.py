@@ -35,7 +35,11 @@ def _row(second: int, method: str, path: str, status: int, body, *, query: str =
         "request_media_type": "application/json" if request is not None else "",
         "request_body": request_body, "request_body_size": len(request_body or b""),
         "request_body_truncated": 0, "status": status,
-        "response_headers": json.dumps([["content-type", media_type]]),
+        # what a client reads (kept in stubs), a volatile Date and framing (dropped)
+        "response_headers": json.dumps([
+            ["content-type", media_type], ["ETag", f'"v1-{path}"'],
+            ["X-RateLimit-Remaining", "99"], ["Date", "Fri, 20 Nov 2026 10:00:00 GMT"],
+            ["Transfer-Encoding", "chunked"]]),
         "response_media_type": media_type, "response_body": response,
         "response_body_size": len(response), "response_body_truncated": 0,
         "duration_ms": 2.0, "error": None,

@@ -10,7 +10,7 @@ import zlib
 import brotli
 import pytest
 
-from freshmock.proxy.bodies import decode_body, is_stored_media_type, zstd
+from freshmock.proxy.bodies import decode_body, is_json_media_type, is_xml_media_type, zstd
 from freshmock.proxy.capture import Capture
 from freshmock.proxy.rows import build_observation
 
@@ -99,27 +99,33 @@ def test_a_prefix_of_a_compressed_body_decodes_to_a_truncated_prefix():
 
 
 @pytest.mark.parametrize(
-    "media_type, stored",
+    "media_type, json_type",
     [
         ("application/json", True),
         ("application/problem+json", True),
-        ("application/x-www-form-urlencoded", True),
-        ("text/plain", True),
-        ("text/event-stream", True),
-        ("application/xml", True),
+        ("application/x-amz-json-1.0", True),  # DynamoDB, SQS
+        ("application/x-amz-json-1.1", True),
+        ("application/vnd.api-json", True),
+        ("application/x-json", True),
+        ("application/json-seq", False),  # a sequence of documents, not one
+        ("application/x-ndjson", False),
+        ("application/x-www-form-urlencoded", False),
+        ("text/plain", False),
+        ("application/xml", False),
         ("image/png", False),
-        ("application/octet-stream", False),
-        ("application/x-protobuf", False),
-        ("application/grpc", False),
+        ("", False),
     ],
 )
-def test_which_media_types_are_stored(media_type, stored):
-    assert is_stored_media_type(media_type, b"whatever") is stored
+def test_which_media_types_are_json(media_type, json_type):
+    assert is_json_media_type(media_type) is json_type
 
 
-def test_a_body_without_a_content_type_is_stored_only_if_it_looks_like_text():
-    assert is_stored_media_type("", b'{"id": 1}')
-    assert not is_stored_media_type("", binary_blob(100) + b"\0")
+@pytest.mark.parametrize("media_type, xml", [("application/xml", True), ("text/xml", True),
+                                             ("application/atom+xml", True),
+                                             ("application/xml-dtd", False),
+                                             ("text/html", False)])
+def test_which_media_types_are_xml(media_type, xml):
+    assert is_xml_media_type(media_type) is xml
 
 
 def _capture(response_headers, response_body, received=None) -> Capture:
@@ -130,11 +136,12 @@ def _capture(response_headers, response_body, received=None) -> Capture:
     )
 
 
-def test_binary_bodies_keep_type_size_and_hash_only():
-    blob = binary_blob(3000)
+def test_binary_bodies_are_stored_within_the_cap():
+    """Stubs replay downloads byte for byte: an image body is kept, like JSON."""
+    blob = binary_blob(3000) + b"\0"
     row = build_observation(_capture([(b"Content-Type", b"image/png")], blob), CAP).row
-    assert row["response_body"] is None
-    assert row["response_media_type"] == "image/png" and row["response_body_size"] == 3000
+    assert row["response_body"] == blob
+    assert row["response_media_type"] == "image/png" and row["response_body_size"] == 3001
     assert row["response_body_sha256"] == __import__("hashlib").sha256(blob).hexdigest()
 
 
@@ -172,7 +179,7 @@ def test_big_bodies_and_bombs_reach_the_client_whole_and_the_store_capped(tmp_pa
     assert found["/bomb"] == (b"\0" * CAP, len(upstream.server.bomb), 1)
     assert found["/big"] == (b"x" * CAP, 300_000, 1)
     assert found["/echo"] == (b"y" * CAP, 3 * CAP, 1)
-    assert found["/bin"][0] is None and found["/bin"][1] == 5000
+    assert found["/bin"] == (binary_blob(5000), 5000, 0)  # binary: stored, replayable
     ((request_body, request_size, request_truncated),) = rows(
         db, "select request_body, request_body_size, request_body_truncated from observations "
         "where path = '/echo'"

@@ -257,8 +257,9 @@ def test_stubs_are_written_from_incrementally_inferred_endpoints(tmp_path):
     infer_endpoints(db)
     insert_observations(db, [observation(2, {"id": 2, "name": None})])
     infer_endpoints(db)
-    (stub,) = write_wiremock(db, tmp_path / "stubs")
-    mapping = json.loads(stub.path.read_text())
+    written = write_wiremock(db, tmp_path / "stubs")
+    mappings = [json.loads(stub.path.read_text()) for stub in written]
+    (mapping,) = [m for m in mappings if m["metadata"]["freshmock"]["stub"] == "default"]
     # the first exemplar still fits the widened schema: the stub keeps replaying it
     assert mapping["response"]["jsonBody"] == {"id": 1, "name": "ada"}
     schema = mapping["metadata"]["freshmock"]["response_schema"]

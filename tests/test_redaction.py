@@ -342,7 +342,7 @@ def test_form_bodies_redact_secret_fields_and_keep_other_bytes(redactor):
 
 
 @pytest.mark.parametrize(
-    "media_type", ["text/plain", "text/html", "application/xml", "application/x-ndjson", ""]
+    "media_type", ["text/plain", "text/html", "application/x-ndjson", ""]
 )
 def test_text_bodies_are_scanned_for_secret_values_and_pairs(redactor, media_type):
     text = (
@@ -352,6 +352,44 @@ def test_text_bodies_are_scanned_for_secret_values_and_pairs(redactor, media_typ
         "login ok\nAuthorization: <redacted:basic>\n<redacted:private_key>\n"
         "jwt=<redacted:jwt> password=<redacted> card <redacted:card>."
     )
+
+
+@pytest.mark.parametrize("media_type", ["application/xml", "text/xml", "application/soap+xml"])
+def test_xml_bodies_stay_well_formed_with_markers_in_text_and_attributes(redactor, media_type):
+    """A marker inside XML is text, never markup: ``<redacted:jwt>`` would be an element
+    with an unbound prefix, and a parser (boto3's, for STS) would refuse the whole body."""
+    from xml.etree import ElementTree
+
+    document = (
+        '<?xml version="1.0"?><r:Result xmlns:r="urn:x"><r:Credentials>'
+        f'<r:AccessKeyId>AKIAIOSFODNN7EXAMPLE</r:AccessKeyId>'
+        '<r:SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY</r:SecretAccessKey>'
+        f'<r:SessionToken>short</r:SessionToken></r:Credentials>'
+        f'<r:Note auth="{JWT}">note: password=hunter2 and {BASIC}</r:Note>'
+        '<r:Account>123456789012</r:Account></r:Result>'
+    )
+    redacted = redactor.redact_body(media_type, document.encode()).decode()
+    root = ElementTree.fromstring(redacted)  # raises if markup was broken
+    ns = {"r": "urn:x"}
+    assert root.find("r:Credentials/r:AccessKeyId", ns).text == "REDACTED-aws_access_key"
+    assert root.find("r:Credentials/r:SecretAccessKey", ns).text == "REDACTED"
+    assert root.find("r:Credentials/r:SessionToken", ns).text == "REDACTED"
+    note = root.find("r:Note", ns)
+    assert note.get("auth") == "REDACTED-jwt"
+    assert note.text == "note: password=REDACTED and REDACTED-basic"
+    assert root.find("r:Account", ns).text == "123456789012"  # not a secret: kept
+    assert "<redacted" not in redacted and count_redacted(redacted) == 6
+    assert is_redacted("REDACTED-aws_access_key") and not is_redacted("UNREDACTEDX")
+
+
+def test_form_bodies_stay_decodable_after_redaction(redactor):
+    from urllib.parse import parse_qsl
+
+    data = b"Action=AssumeRole&Version=2011-06-15&Token=s3cr3t&RoleArn=arn%3Aaws%3Aiam"
+    pairs = dict(parse_qsl(redactor.redact_body("application/x-www-form-urlencoded",
+                                                data).decode(), strict_parsing=True))
+    assert pairs == {"Action": "AssumeRole", "Version": "2011-06-15", "Token": "<redacted>",
+                     "RoleArn": "arn:aws:iam"}
 
 
 def test_other_media_types_and_empty_bodies_are_returned_unchanged(redactor):

@@ -30,7 +30,7 @@ def test_a_users_template_overrides_the_built_in_one_and_typos_fail(tmp_path):
     mapping = json.loads((out / "demo-shop" / "mappings" / "get-health-200.json").read_text())
     assert mapping["name"] == "GET /health"
 
-    (mine / "wiremock_mapping.json.j2").write_text(built_in.replace("{{ status }}",
+    (mine / "wiremock_mapping.json.j2").write_text(built_in.replace("{{ priority }}",
                                                                     "{{ statuss }}"))
     broken = run("generate", "--db", str(db), "--out", str(tmp_path / "out2"),
                  "--templates", str(mine))

@@ -13,9 +13,9 @@ Load the fixtures with ``pytest -p shop_users_stubs`` or, in the root conftest.p
 ``pytest_plugins = ["shop_users_stubs"]``; outside pytest, call
 ``register_responses(rsps, base_url)`` or ``register_respx(router, base_url)``.
 
-The most observed response of a method and path template answers every path
-(``[^/]+`` per parameter); any other response answers only the request it was
-observed on (path, query parameters, body). A request nothing was recorded
+The most common success of a route answers every path of its template
+(``[^/]+`` per parameter); any other recorded answer only the request it was
+observed on (path, query parameters, body, the headers that predicted it). A request nothing was recorded
 for is refused as each library refuses an unmocked URL: ``requests.ConnectionError``
 from responses, ``AllMockedAssertionError`` from respx.
 """
@@ -73,11 +73,97 @@ ENDPOINTS = [
         },
         "response": {
             "content_type": "application/json",
+            "headers": [
+                [
+                    "ETag",
+                    '"v1-/users"',
+                ],
+                [
+                    "X-RateLimit-Remaining",
+                    "99",
+                ],
+            ],
             "json": {
                 "error": "email is required",
                 "field": "email",
             },
             "status": 422,
+        },
+    },
+    # GET /users/{user_id} 200 #2: last observed 2026-11-20T10:00:03.000000Z, 3 samples
+    {
+        "answers": "exemplar",
+        "first_observed": "2026-11-20T10:00:01.000000Z",
+        "last_observed": "2026-11-20T10:00:03.000000Z",
+        "method": "GET",
+        "name": "GET /users/{user_id} 200 #2",
+        "observations": 3,
+        "path_regex": "^/users/[^/]+$",
+        "path_template": "/users/{user_id}",
+        "request": {
+            "path": "/users/2",
+            "query": {},
+        },
+        "response": {
+            "content_type": "application/json",
+            "headers": [
+                [
+                    "ETag",
+                    '"v1-/users/2"',
+                ],
+                [
+                    "X-RateLimit-Remaining",
+                    "99",
+                ],
+            ],
+            "json": {
+                "active": False,
+                "created_at": "2026-02-11T14:05:00Z",
+                "email": "grace@example.com",
+                "id": 2,
+                "name": "Grace Hopper",
+                "roles": [
+                    "staff",
+                ],
+            },
+            "status": 200,
+        },
+    },
+    # GET /users/{user_id} 200 #3: last observed 2026-11-20T10:00:03.000000Z, 3 samples
+    {
+        "answers": "exemplar",
+        "first_observed": "2026-11-20T10:00:01.000000Z",
+        "last_observed": "2026-11-20T10:00:03.000000Z",
+        "method": "GET",
+        "name": "GET /users/{user_id} 200 #3",
+        "observations": 3,
+        "path_regex": "^/users/[^/]+$",
+        "path_template": "/users/{user_id}",
+        "request": {
+            "path": "/users/3",
+            "query": {},
+        },
+        "response": {
+            "content_type": "application/json",
+            "headers": [
+                [
+                    "ETag",
+                    '"v1-/users/3"',
+                ],
+                [
+                    "X-RateLimit-Remaining",
+                    "99",
+                ],
+            ],
+            "json": {
+                "active": True,
+                "created_at": "2026-03-21T08:00:00Z",
+                "email": "linus@example.com",
+                "id": 3,
+                "name": "Linus Pauling",
+                "roles": [],
+            },
+            "status": 200,
         },
     },
     # GET /users/{user_id} 404: last observed 2026-11-20T10:00:05.000000Z, 1 sample
@@ -96,6 +182,16 @@ ENDPOINTS = [
         },
         "response": {
             "content_type": "application/json",
+            "headers": [
+                [
+                    "ETag",
+                    '"v1-/users/999"',
+                ],
+                [
+                    "X-RateLimit-Remaining",
+                    "99",
+                ],
+            ],
             "json": {
                 "error": "not found",
                 "id": 999,
@@ -119,6 +215,16 @@ ENDPOINTS = [
         },
         "response": {
             "content_type": "text/plain",
+            "headers": [
+                [
+                    "ETag",
+                    '"v1-/health"',
+                ],
+                [
+                    "X-RateLimit-Remaining",
+                    "99",
+                ],
+            ],
             "status": 200,
             "text": "ok\n",
         },
@@ -141,6 +247,16 @@ ENDPOINTS = [
         },
         "response": {
             "content_type": "application/json",
+            "headers": [
+                [
+                    "ETag",
+                    '"v1-/users"',
+                ],
+                [
+                    "X-RateLimit-Remaining",
+                    "99",
+                ],
+            ],
             "json": {
                 "next": None,
                 "users": [
@@ -190,6 +306,16 @@ ENDPOINTS = [
         },
         "response": {
             "content_type": "application/json",
+            "headers": [
+                [
+                    "ETag",
+                    '"v1-/users"',
+                ],
+                [
+                    "X-RateLimit-Remaining",
+                    "99",
+                ],
+            ],
             "json": {
                 "active": True,
                 "created_at": "2026-11-20T10:00:06Z",
@@ -217,6 +343,16 @@ ENDPOINTS = [
         },
         "response": {
             "content_type": "application/json",
+            "headers": [
+                [
+                    "ETag",
+                    '"v1-/orders/5001"',
+                ],
+                [
+                    "X-RateLimit-Remaining",
+                    "99",
+                ],
+            ],
             "json": {
                 "currency": "EUR",
                 "id": 5001,
@@ -258,6 +394,16 @@ ENDPOINTS = [
         },
         "response": {
             "content_type": "application/json",
+            "headers": [
+                [
+                    "ETag",
+                    '"v1-/users/1"',
+                ],
+                [
+                    "X-RateLimit-Remaining",
+                    "99",
+                ],
+            ],
             "json": {
                 "active": True,
                 "created_at": "2026-01-04T09:30:00Z",
@@ -294,12 +440,67 @@ def _text(body):
     return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
 
 
-def _is_exemplar_request(expected, path, query, body):
-    if path != expected["path"]:
+def _header(headers, name):
+    for key, value in (headers or {}).items():
+        if key.lower() == name.lower():
+            return value.decode("latin-1") if isinstance(value, bytes) else value
+    return None
+
+
+def _sends_headers(expected, headers):
+    """The headers that predicted the entry's answer, sent alike (None: not sent)."""
+    return all(_header(headers, name) == value
+               for name, value in expected.get("headers", {}).items())
+
+
+def _bytes(body):
+    if body is None:
+        return b""
+    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
+
+
+def _field(document, dotted):
+    for key in dotted.split("."):
+        if not isinstance(document, dict):
+            return None
+        document = document.get(key)
+    return document
+
+
+def _names_operation(expected, query, body, headers):
+    """The request asks for the entry's operation where its API names one."""
+    operation = expected.get("operation")
+    if operation is None:
+        return True
+    source, name = operation["source"], operation["name"]
+    if source == "header":
+        found = _header(headers, name)
+    elif source == "query":
+        found = dict(query).get(name)
+    elif source == "form":
+        found = dict(parse_qsl(_text(body), keep_blank_values=True)).get(name)
+    else:
+        try:
+            found = _field(json.loads(_text(body)), name)
+        except ValueError:
+            found = None
+    if not isinstance(found, str):
+        return False
+    if operation["pattern"] is not None:
+        return re.fullmatch(operation["pattern"], found) is not None
+    return found == operation["value"]
+
+
+def _is_exemplar_request(expected, path, query, body, headers):
+    if path != expected["path"] or not _sends_headers(expected, headers):
+        return False
+    if not _names_operation(expected, query, body, headers):
         return False
     sent = dict(query)
     if any(sent.get(name) != value for name, value in expected["query"].items()):
         return False
+    if "base64" in expected:
+        return _bytes(body) == base64.b64decode(expected["base64"])
     if "json" in expected:
         try:
             return json.loads(_text(body)) == expected["json"]
@@ -310,7 +511,7 @@ def _is_exemplar_request(expected, path, query, body):
     return True
 
 
-def find(method, url, body=None, base_url=BASE_URL):
+def find(method, url, body=None, base_url=BASE_URL, headers=None):
     """The entry of ``ENDPOINTS`` that answers this request, or None."""
     path, query = _relative(url, base_url)
     if path is None:
@@ -320,8 +521,11 @@ def find(method, url, body=None, base_url=BASE_URL):
             continue
         if not re.fullmatch(entry["path_regex"], path):
             continue
-        if entry["answers"] == "template" or _is_exemplar_request(
-                entry["request"], path, query, body):
+        if entry["answers"] == "template":
+            if _sends_headers(entry["request"], headers) and _names_operation(
+                    entry["request"], query, body, headers):
+                return entry
+        elif _is_exemplar_request(entry["request"], path, query, body, headers):
             return entry
     return None
 
@@ -369,14 +573,23 @@ def register_responses(rsps, base_url=BASE_URL):
             body=response_body(entry),
             status=entry["response"]["status"],
             content_type=entry["response"].get("content_type"),
+            headers=_header_dict(entry),
             match=[_answered_by(entry, base_url)],
         )
     return rsps
 
 
+def _header_dict(entry):
+    """responses takes one value per name: repeated headers joined as RFC 9110 §5.3 allows."""
+    merged = {}
+    for name, value in entry["response"].get("headers", []):
+        merged[name] = f"{merged[name]}, {value}" if name in merged else value
+    return merged
+
+
 def _answered_by(entry, base_url):
     def matcher(request):
-        chosen = find(request.method, request.url, request.body, base_url)
+        chosen = find(request.method, request.url, request.body, base_url, request.headers)
         if chosen is entry:
             return True, ""
         return False, f"{entry['name']} does not answer it"
@@ -390,11 +603,12 @@ def register_respx(router, base_url=BASE_URL):
 
     def answer(entry):
         def side_effect(request):
-            if find(request.method, request.url, request.read(), base_url) is not entry:
+            if find(request.method, request.url, request.read(), base_url,
+                    request.headers) is not entry:
                 return None  # respx tries the next route
-            headers = {}
+            headers = [tuple(pair) for pair in entry["response"].get("headers", [])]
             if entry["response"].get("content_type"):
-                headers["Content-Type"] = entry["response"]["content_type"]
+                headers.insert(0, ("Content-Type", entry["response"]["content_type"]))
             return httpx.Response(entry["response"]["status"], headers=headers,
                                   content=response_body(entry))
 

