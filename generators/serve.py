@@ -52,6 +52,7 @@ from freshmock.generators.export import (
     iter_json,
     take_snapshot,
 )
+from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.store import StoreError, last_observation_id, open_store
 
 MIN_TOKEN_LENGTH = 16
@@ -59,11 +60,11 @@ _TOKEN = re.compile(r"^[\x21-\x7e]+$")  # one header-safe word: printable ASCII,
 _GENERATE_TOKEN = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
-class TokenError(Exception):
+class TokenError(FreshmockError):
     """A token file that cannot be used; the message never holds the token."""
 
 
-class ServeError(Exception):
+class ServeError(FreshmockError):
     """The server cannot start; the message is meant for the user as is."""
 
 

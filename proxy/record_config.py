@@ -31,6 +31,7 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
+from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.recorder import OPTIONS
 from freshmock.proxy.toml_file import read_toml
 
@@ -38,7 +39,7 @@ RECORD_KEYS = ("db", "listen_host", "forward_port", "ca_bundle", *OPTIONS)
 DEPENDENCY_KEYS = ("name", "upstream", "listen_port", "listen_host", "http2")
 
 
-class RecordConfigError(Exception):
+class RecordConfigError(FreshmockError):
     """The config cannot be used; the message is meant for the user as is."""
 
 
