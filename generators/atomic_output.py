@@ -75,8 +75,8 @@ class StagedFolders:
         return staging
 
     def file(self, destination: Path) -> Path:
+        """A staging name beside ``destination`` (whose folder must exist) to write into."""
         destination = Path(destination)
-        destination.absolute().parent.mkdir(parents=True, exist_ok=True)
         staging = destination.absolute().parent / f".{destination.name}{_STAGING}{os.getpid()}"
         self._files.append((staging, destination))
         return staging

@@ -32,6 +32,7 @@ from typing import Annotated
 
 import click
 import typer
+from typer._click.exceptions import UsageError
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from freshmock.generators.targets import TARGETS
@@ -138,6 +139,11 @@ class FreshmockGroup(TyperGroup):
         except FreshmockError as error:
             _say_error(str(error))
             raise typer.Exit(error.exit_code) from None
+        except UsageError as error:  # click's own: a missing option, a value of the wrong type
+            where = f"freshmock {error.ctx.info_name}" if error.ctx and error.ctx.parent else \
+                "freshmock"
+            _say_error(f"{error.format_message()} (see `{where} -h`)")
+            raise typer.Exit(ExitCode.USAGE) from None
         except KeyboardInterrupt:
             typer.echo("freshmock: interrupted", err=True)
             raise typer.Exit(ExitCode.INTERRUPTED) from None
@@ -305,6 +311,15 @@ def known_services(store) -> list[str]:
         return []
     return [row[0] for row in store.execute(
         f"select distinct service from {OBSERVATIONS} order by 1")]
+
+
+def require_observations(store, db: Path) -> None:
+    """Stop before any write when there is nothing to infer from (exit 3)."""
+    from freshmock.proxy.store import last_observed_day
+
+    if last_observed_day(store) is None:
+        nothing_to_do(f"no completed observations in {db} yet: record traffic first "
+                      "(`freshmock record`, `freshmock import`)")
 
 
 def check_service(store, service: str | None) -> str | None:

@@ -23,6 +23,7 @@ from freshmock.generators.cli_common import (
     fail,
     nothing_to_do,
     progress,
+    require_observations,
 )
 from freshmock.generators.targets import TARGETS
 
@@ -71,6 +72,7 @@ def generate(
     check_templates(templates)
     window_days_checked(window)
     store = _open(db)
+    require_observations(store, db)
     service = check_service(store, service)
     chosen = TARGETS[target.value]
     with progress(f"generating {chosen.what}", quiet):
@@ -146,6 +148,7 @@ def refresh(
     if commit:
         check_git_repository(out)
     store = _open(db)
+    require_observations(store, db)
     service = check_service(store, service)
     with progress("refreshing stubs", quiet):
         since = _publish_window(store, window)
@@ -215,9 +218,12 @@ def serve(
     days = window_days(window)
     token = read_token(token_file, MIN_TOKEN_LENGTH)
     warning = token_file_warning(token_file)
-    # A missing, foreign or read-only store fails here, in one line: serve folds
-    # new observations in before each answer, so it needs to write.
-    _open(db).conn.close()
+    # A missing, foreign, damaged or read-only store fails here, in one line:
+    # serve folds new observations in before each answer, so it writes.
+    from freshmock.proxy.store import check_recordable, check_store_file
+
+    check_store_file(db, must_exist=True)
+    check_recordable(db)
 
     def say(line: str) -> None:
         typer.echo(f"freshmock: {line}", err=True)
@@ -300,6 +306,9 @@ def pull(
         if not Path(source).is_file():
             fail(f"{source} is neither an http(s) URL nor a store file")
         days = window_days(window or DEFAULT_WINDOW)
+        checking = _open(Path(source), read_only=True)  # before local_export writes into it
+        check_service(checking, service)
+        checking.close()
         with progress(f"exporting {source}", quiet):
             document = local_export(Path(source), days, service)
     endpoints = document["endpoints"]

@@ -16,7 +16,12 @@ from pathlib import Path
 import sqlite_utils
 
 from freshmock.generators.atomic_output import staged
-from freshmock.proxy.store import OBSERVATION_COLUMNS, OBSERVATIONS, open_store
+from freshmock.proxy.store import (
+    OBSERVATION_COLUMNS,
+    OBSERVATIONS,
+    check_store_file,
+    open_store,
+)
 
 IDENTITY_COLUMNS = (
     "observed_at", "service", "method", "scheme", "host", "port", "path", "query",
@@ -57,6 +62,10 @@ def merge_stores(
     """
     sources = [Path(p) for p in in_paths]
     out_path = Path(out_path)
+    for source in sources:  # every input is a readable freshmock store before OUT is touched
+        if not (out_path.exists() and source.resolve() == out_path.resolve()):
+            open_store(source, read_only=True).close()
+    check_store_file(out_path, must_exist=False)
     with staged() as stage:
         building = out_path if out_path.exists() else stage.file(out_path)
         out_db = open_store(building, must_exist=False)
