@@ -84,6 +84,9 @@ class StagedFolders:
     def discard(self) -> None:
         for staging, _ in self._staged + self._files:
             _remove(staging)
+        for staging, _ in self._files:  # a staged SQLite store's side files
+            for side in ("-wal", "-shm", "-journal"):
+                _remove(staging.with_name(staging.name + side))
 
     def commit(self) -> None:
         with signals_held():

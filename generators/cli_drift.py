@@ -76,6 +76,7 @@ def diff(
                      "instead of --baseline-window."),
     ] = None,
     config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
     """Report how each dependency's observed behaviour drifted: breaking, risky, additive.
 
@@ -98,6 +99,8 @@ def diff(
     from freshmock.generators.infer import merge_window, update_partials
     from freshmock.proxy.store import last_observed_day
 
+    if as_json:
+        report_format = ReportFormat.json
     if since is not None:
         typer.echo("freshmock: warning: diff --since is now --window (a duration); "
                    "--since takes a day in infer", err=True)
