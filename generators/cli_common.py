@@ -169,7 +169,6 @@ def _version(value: bool) -> None:
 
 app = typer.Typer(
     cls=FreshmockGroup,
-    help="Record a dependency's real traffic, infer its schemas, regenerate your mocks from it.",
     no_args_is_help=True,
     add_completion=False,
     # Help is plain text: rich markup would swallow [redaction], [paths], [[dependencies]].

@@ -35,7 +35,7 @@ def run(argv: list[str], cwd: Path, env: dict | None = None) -> dict:
     previous = Path.cwd()
     os.chdir(cwd)
     try:
-        result = runner.invoke(app, argv, env=env, catch_exceptions=True)
+        result = runner.invoke(app, argv, env=env, catch_exceptions=True, prog_name="freshmock")
     finally:
         os.chdir(previous)
     escaped = result.exception
