@@ -135,6 +135,12 @@ class FreshmockGroup(TyperGroup):
     def invoke(self, ctx: click.Context):
         _opened.clear()
         try:
+            return self._invoke_and_word_errors(ctx)
+        finally:
+            _close_stores()
+
+    def _invoke_and_word_errors(self, ctx: click.Context):
+        try:
             return super().invoke(ctx)
         except FreshmockError as error:
             _say_error(str(error))
@@ -149,7 +155,11 @@ class FreshmockGroup(TyperGroup):
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         except sqlite3.DatabaseError as error:  # found mid-run: a page read back damaged
             where = f"{_opened[-1]}: " if _opened else ""
-            _say_error(f"{where}the store cannot be read ({error}); restore it from a copy")
+            if "readonly" in str(error):
+                _say_error(f"{where}the store became read-only while this command wrote "
+                           "into it; make it writable and run the command again")
+            else:
+                _say_error(f"{where}the store cannot be read ({error}); restore it from a copy")
             raise typer.Exit(ExitCode.USAGE) from None
         except BrokenPipeError:  # `freshmock endpoints | head`: the reader left, fine
             sys.stderr.close()
@@ -241,13 +251,27 @@ def nothing_to_do(message: str) -> None:
 
 
 _opened: list[Path] = []  # the stores this command opened, for a damage found mid-run
+_connections: list = []
 
 
 def _open(db: Path, read_only: bool = False):
-    """Open the store for a command; ``read_only`` for commands that never write it."""
+    """Open the store for a command; ``read_only`` for commands that never write it.
+
+    It is closed when the command ends (the last connection folds the WAL in
+    then, not whenever the garbage collector gets to it).
+    """
     store = open_store(db, read_only=read_only)
     _opened.append(db)
+    _connections.append(store)
     return store
+
+
+def _close_stores() -> None:
+    while _connections:
+        try:
+            _connections.pop().close()
+        except sqlite3.Error:
+            pass
 
 
 def parse_day(text: str | None, option: str) -> str | None:

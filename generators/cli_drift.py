@@ -110,10 +110,10 @@ def diff(
     rules = _path_rules(config)
     store = _open(db, read_only=db.exists() and not is_writable(db))
     service = check_service(store, service)
+    if last_observed_day(store) is None:  # before folding: an empty store stays as it is
+        nothing_to_do(f"no completed observations in {db}: nothing to compare")
     update_partials(store, rules=rules)
     newest = last_observed_day(store)
-    if newest is None:
-        nothing_to_do(f"no completed observations in {db}: nothing to compare")
     end = date.fromisoformat(newest)
     current = (end - timedelta(days=current_days - 1), end)
     current_days_text = tuple(d.isoformat() for d in current)

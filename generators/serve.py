@@ -29,6 +29,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import stat
 import threading
 import traceback
@@ -200,6 +201,10 @@ class ExportApp:
         except (StoreError, ExportError) as error:
             self.log(f"error: {error}")
             return _json(503, {"error": str(error)})
+        except sqlite3.DatabaseError as error:  # made read-only or damaged while serving
+            message = f"{self.source.db_path}: the store cannot be used now ({error})"
+            self.log(f"error: {message}")
+            return _json(503, {"error": message})
         except Exception:  # answer 500, keep serving; the traceback holds no token
             self.log("error: " + traceback.format_exc().rstrip())
             return _json(500, {"error": "internal error; see the server's log"})
