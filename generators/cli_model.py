@@ -99,8 +99,12 @@ def show(
         if elsewhen:
             first = min(row["first_seen"] for row in elsewhen)[:10]
             last = max(row["last_seen"] for row in elsewhen)[:10]
+            from datetime import date, timedelta
+
+            latest = (date.fromisoformat(last) + timedelta(days=WINDOW_DAYS - 1)).isoformat()
             nothing_to_do(f"{endpoint!r} was not observed in the {WINDOW_DAYS} days up to {at}; "
-                          f"it was observed from {first} to {last}: pick --at in that range")
+                          f"it was observed from {first} to {last}: pick --at a day from "
+                          f"{first} to {latest}")
     if not matches:
         fail(f"no endpoint matches {endpoint!r}" + (f" in {service}" if service else "")
              + " (see `freshmock endpoints`)")

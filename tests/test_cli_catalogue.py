@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -439,3 +441,40 @@ def test_read_only_stores(read_only_mount):
     print(f"read-only mount: {len(results)} commands, "
           f"{sum(1 for c in READ_ONLY_CASES if c[2] == 0)} read commands worked, "
           f"{sum(1 for c in READ_ONLY_CASES if c[2] != 0)} writers refused in one line")
+
+
+def test_serve_answers_503_not_500_when_its_store_turns_read_only(read_only_mount):
+    """The store's folder becomes a read-only mount under a running serve: 503, one log line."""
+    import httpx
+
+    from conftest import freshmock_command
+
+    folder = read_only_mount / "served"
+    folder.mkdir()
+    store = folder / "store.db"
+    build_golden_store(store).close()
+    log, flag, port = read_only_mount / "serve.log", read_only_mount / "mounted", free_port()
+    serve = " ".join(freshmock_command("serve", "--db", str(store), "--port", str(port),
+                                       "--token-file", str(read_only_mount / "rw" / "token")))
+    script = (f"{serve} 2> {log} & pid=$!; "
+              f"until grep -q serving {log}; do sleep 0.1; done; "
+              f"mount --bind -o ro {folder} {folder} && touch {flag}; wait $pid")
+    process = subprocess.Popen(["unshare", "-rm", "sh", "-c", script], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not flag.exists():
+            assert time.monotonic() < deadline and process.poll() is None, log.read_text()
+            time.sleep(0.1)
+        db = open_store(store)  # outside the namespace the store is writable: new rows
+        insert_observations(db, [dict(golden_rows()[1], path="/users/77")])
+        db.close()
+        answer = httpx.get(f"http://127.0.0.1:{port}/v1/export", trust_env=False, timeout=30,
+                           headers={"Authorization": f"Bearer {TOKEN}"})
+        assert answer.status_code == 503, answer.text
+        assert "read-only" in answer.json()["error"]
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    text = log.read_text()
+    assert "Traceback" not in text
+    assert [line for line in text.splitlines() if "error" in line and "read-only" in line]
