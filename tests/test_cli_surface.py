@@ -140,3 +140,23 @@ def test_java_or_wiremock_missing_is_one_line(tmp_path):
                                 timeout=60)
         assert result.returncode == 2, result
         assert result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr
+
+
+def test_record_says_which_service_name_it_records_under(demo_service, tmp_path):
+    log = tmp_path / "record.log"
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(freshmock_command("record", "--upstream", demo_service.url,
+                                                     "--listen-port", "0", "--db",
+                                                     str(tmp_path / "s.db")),
+                                   stdout=sink, stderr=sink, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while "Ctrl-C" not in log.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=60)
+    host_port = demo_service.url.removeprefix("http://")
+    assert f"as service '{host_port}'" in log.read_text(), log.read_text()
+    assert process.returncode == 0, log.read_text()
