@@ -60,7 +60,7 @@ class StagedFolders:
 
     def folder(self, destination: Path) -> Path:
         """A staging copy of ``destination`` (its current files included) to write into."""
-        destination = Path(destination)
+        destination = Path(os.path.abspath(destination))  # "." has no name to stage beside
         for leftover in _leftovers(destination):
             _remove(leftover)
         staging = destination.absolute().parent / f".{destination.name}{_STAGING}{os.getpid()}"
@@ -75,8 +75,9 @@ class StagedFolders:
         return staging
 
     def file(self, destination: Path) -> Path:
-        """A staging name beside ``destination`` (whose folder must exist) to write into."""
-        destination = Path(destination)
+        """A staging name beside ``destination`` to write into (its folder is made if missing)."""
+        destination = Path(os.path.abspath(destination))
+        destination.absolute().parent.mkdir(parents=True, exist_ok=True)
         staging = destination.absolute().parent / f".{destination.name}{_STAGING}{os.getpid()}"
         self._files.append((staging, destination))
         return staging
