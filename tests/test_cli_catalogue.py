@@ -478,3 +478,41 @@ def test_serve_answers_503_not_500_when_its_store_turns_read_only(read_only_moun
     text = log.read_text()
     assert "Traceback" not in text
     assert [line for line in text.splitlines() if "error" in line and "read-only" in line]
+
+
+def test_an_unreadable_store_is_one_line_everywhere():
+    """A store this user may not read (mode 000, run as nobody in a user namespace)."""
+    import tempfile
+
+    if shutil.which("unshare") is None or subprocess.run(
+            ["unshare", "-U", "true"], capture_output=True).returncode != 0:
+        pytest.skip("needs unshare -U (a user namespace) to run as a user without access")
+    root = Path(tempfile.mkdtemp(prefix="freshmock-unreadable-"))
+    try:
+        root.chmod(0o755)  # nobody may enter the folder, not read the store
+        store = root / "store.db"
+        build_golden_store(store).close()
+        for side in root.glob("store.db-*"):
+            side.unlink()
+        store.chmod(0)
+        commands = [["stats"], ["endpoints"], ["show", "/users/1"], ["infer"], ["diff"],
+                    ["generate", "--out", str(root / "out")],
+                    ["refresh", "--out", str(root / "out")]]
+        cases = [[[*argv, "--db", str(store)], str(root)] for argv in commands]
+        cases.append([["pull", str(store), "--target", "wiremock", "--out", str(root / "out")],
+                      str(root)])
+        env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
+        env["PYTHONPATH"] = str(Path(__file__).parent)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        done = subprocess.run(["unshare", "-U", sys.executable,
+                               str(Path(__file__).parent / "cli_cases.py")],
+                              input=json.dumps(cases), capture_output=True, text=True,
+                              timeout=300, env=env, cwd=root)
+        assert done.returncode == 0, done.stderr[-2000:]
+        for result in json.loads(done.stdout):
+            assert_one_line_failure(result, 2)
+            assert "not readable" in result["stderr"] or "cannot read" in result["stderr"], \
+                result
+        assert not (root / "out").exists()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
