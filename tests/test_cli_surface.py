@@ -92,6 +92,7 @@ def test_progress_shows_on_a_terminal_only(tmp_path):
 WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
 
 
+@pytest.mark.slow  # a JVM start: ~30 s here
 def test_the_generated_stubs_run_under_freshmock_wiremock(tmp_path):
     if not WIREMOCK.exists():
         pytest.skip("WireMock is not installed: run `make peers`")

@@ -25,7 +25,7 @@ from freshmock.proxy.store import OBSERVATION_COLUMNS, insert_observations, open
 from conftest import freshmock_command
 from golden_store import build_golden_store, golden_rows
 
-SERVICES = 400  # x 7 endpoints: 2,800 WireMock mappings, ~3 s of CPU to write here
+SERVICES = 200  # x 7 endpoints: 1,400 WireMock mappings, ~1.5 s of CPU to write here
 
 
 @pytest.fixture(scope="module")
@@ -130,18 +130,20 @@ def test_pull_interrupted_leaves_the_output_as_before(big_store, previous_stubs)
     _no_leftovers(previous_stubs)
 
 
-def _bulk_store(path: Path, rows: int) -> None:
+def _bulk_store(path: Path, rows_wanted: int) -> None:
     """A store of ``rows`` distinct observations, written with sqlite directly (seconds)."""
     open_store(path, must_exist=False).close()
     template = golden_rows()[1]
     columns = [name for name in OBSERVATION_COLUMNS if name != "id"]
+    def rows():
+        for n in range(rows_wanted):
+            row = {**template, "path": f"/users/{n}", "observed_at":
+                   f"2026-11-20T10:{n // 60000 % 60:02d}:{n // 1000 % 60:02d}.{n % 1000:06d}Z"}
+            yield [row.get(name) for name in columns]
+
     with sqlite3.connect(path) as conn:
-        conn.executemany(
-            f"insert into observations ({', '.join(columns)}) "
-            f"values ({', '.join('?' for _ in columns)})",
-            ([{**template, "path": f"/users/{n}", "observed_at":
-               f"2026-11-20T10:{n // 60000 % 60:02d}:{n // 1000 % 60:02d}.{n % 1000:06d}Z"
-               }.get(name) for name in columns] for n in range(rows)))
+        conn.executemany(f"insert into observations ({', '.join(columns)}) "
+                         f"values ({', '.join('?' for _ in columns)})", rows())
 
 
 def _count(path: Path) -> int:
@@ -149,15 +151,21 @@ def _count(path: Path) -> int:
         return conn.execute("select count(*) from observations").fetchone()[0]
 
 
-def test_merge_interrupted_adds_nothing(tmp_path):
-    source, out = tmp_path / "sidecar.db", tmp_path / "merged.db"
-    _bulk_store(source, 150_000)
+@pytest.fixture(scope="module")
+def bulk_source(tmp_path_factory) -> Path:
+    source = tmp_path_factory.mktemp("bulk") / "sidecar.db"
+    _bulk_store(source, 60_000)
+    return source
+
+
+def test_merge_interrupted_adds_nothing(tmp_path, bulk_source):
+    source, out = bulk_source, tmp_path / "merged.db"
     build_golden_store(out).close()
     before = _count(out)
     wal = Path(f"{out}-wal")
     process = _start("merge", str(out), str(source), cwd=tmp_path)
     code, err = _interrupt_when(
-        process, lambda: wal.exists() and wal.stat().st_size > 4 << 20, "merge")
+        process, lambda: wal.exists() and wal.stat().st_size > 1 << 20, "merge")
     _assert_interrupted(code, err)
     assert _count(out) == before
     with sqlite3.connect(out) as conn:
@@ -165,12 +173,11 @@ def test_merge_interrupted_adds_nothing(tmp_path):
     print(f"merge interrupted with {_count(source)} rows to add: {before} rows kept")
 
 
-def test_merge_into_a_new_store_interrupted_leaves_no_store(tmp_path):
-    source, out = tmp_path / "sidecar.db", tmp_path / "new.db"
-    _bulk_store(source, 150_000)
+def test_merge_into_a_new_store_interrupted_leaves_no_store(tmp_path, bulk_source):
+    source, out = bulk_source, tmp_path / "new.db"
     process = _start("merge", str(out), str(source), cwd=tmp_path)
     code, err = _interrupt_when(
-        process, lambda: any(p.stat().st_size > 4 << 20 for p in tmp_path.glob(".new.db.*")),
+        process, lambda: any(p.stat().st_size > 1 << 20 for p in tmp_path.glob(".new.db.*")),
         "merge")
     _assert_interrupted(code, err)
     assert not out.exists()
