@@ -88,23 +88,16 @@ def show(
     ] = False,
 ) -> None:
     """Print an endpoint's published schema, its sample counts and its version history."""
-    from freshmock.generators.show import WINDOW_DAYS, find_endpoints, render_text, shown
+    from freshmock.generators.show import find_endpoints, outside_window, render_text, shown
 
     at = parse_day(at, "--at")
     store = _open(db, read_only=True)
     service = check_service(store, service)
     matches = find_endpoints(store, endpoint, service, at)
     if not matches and at is not None:
-        elsewhen = find_endpoints(store, endpoint, service, None)
-        if elsewhen:
-            first = min(row["first_seen"] for row in elsewhen)[:10]
-            last = max(row["last_seen"] for row in elsewhen)[:10]
-            from datetime import date, timedelta
-
-            latest = (date.fromisoformat(last) + timedelta(days=WINDOW_DAYS - 1)).isoformat()
-            nothing_to_do(f"{endpoint!r} was not observed in the {WINDOW_DAYS} days up to {at}; "
-                          f"it was observed from {first} to {last}: pick --at a day from "
-                          f"{first} to {latest}")
+        reason = outside_window(store, endpoint, service, at)
+        if reason:
+            nothing_to_do(reason)
     if not matches:
         fail(f"no endpoint matches {endpoint!r}" + (f" in {service}" if service else "")
              + " (see `freshmock endpoints`)")
