@@ -16,11 +16,15 @@ from freshmock.generators.cli_common import (
     DEFAULT_DB,
     ConfigOption,
     DbOption,
-    StoreError,
+    JsonOption,
+    QuietOption,
     _ensure_parent,
     _open,
     app,
+    check_port,
+    emit_json,
     fail,
+    progress,
 )
 
 PANEL = "Record traffic"
@@ -51,7 +55,9 @@ def record(
     listen_port: Annotated[int, typer.Option(help="Port the proxy listens on.")] = 8080,
     db: DbOption = DEFAULT_DB,
     service: Annotated[
-        str, typer.Option(help="Name recorded for the dependency (default: upstream host:port).")
+        str, typer.Option(help="Name recorded for the dependency (default: the upstream's "
+                          "host, or host:port off the default port). Pin it: the name is the "
+                          "key every later command (--service) and stub file uses.")
     ] = "",
     check_upstream: Annotated[
         bool, typer.Option(help="Refuse to start when the upstream does not accept connections.")
@@ -71,8 +77,9 @@ def record(
     docs/sidecar.md.
     """
     # mitmproxy loads only for the commands that run it: the others start faster
-    from freshmock.proxy.record_config import RecordConfigError, load_record_config
-    from freshmock.proxy.redaction import RedactionConfigError, load_rules
+    from freshmock.proxy.capture import service_name
+    from freshmock.proxy.record_config import load_record_config
+    from freshmock.proxy.redaction import load_rules
     from freshmock.proxy.sidecar import (
         Sidecar,
         SidecarConfig,
@@ -82,14 +89,13 @@ def record(
         mode_for,
         parse_upstream,
     )
+    from freshmock.proxy.store import check_recordable
 
+    check_port(listen_port, "--listen-port")
     options, listeners, ca_bundle = {}, (), None
     if config is not None:
-        try:
-            load_rules(config)  # fail here, in one line, rather than inside mitmproxy
-            settings = load_record_config(config, parse_upstream)
-        except (RedactionConfigError, RecordConfigError) as error:
-            fail(str(error))
+        load_rules(config)  # fail here, in one line, rather than inside mitmproxy
+        settings = load_record_config(config, parse_upstream)
         options.update(settings.recorder_options)
         options["config"] = str(config)
         listeners, ca_bundle = settings.listeners, settings.ca_bundle
@@ -102,18 +108,22 @@ def record(
         if listeners and upstream is not None:
             fail(f"--upstream and [[dependencies]] in {config} both name upstreams; use one")
     _ensure_parent(db)
+    check_recordable(db)  # read-only, foreign or damaged: one line now, not lost rows later
     sidecar_config = SidecarConfig(str(db), upstream, listen_host, listen_port, service,
                                    recorder_options=options, listeners=listeners,
                                    ca_bundle=ca_bundle, keep_host_header=keep_host_header)
-    try:
-        mode = mode_for(sidecar_config)
-        upstreams = [x.upstream for x in listeners if x.upstream] or [upstream]
-        if check_upstream:
-            for url in upstreams:
-                if url is not None:
-                    check_upstream_reachable(url)
-    except SidecarError as error:
-        fail(str(error))
+    mode = mode_for(sidecar_config)
+    upstreams = [x.upstream for x in listeners if x.upstream] or [upstream]
+    if check_upstream:
+        for url in upstreams:
+            if url is not None:
+                check_upstream_reachable(url)
+    if upstream is not None:
+        scheme, host, port = parse_upstream(upstream)
+        recorded_as = f"as service {service_name(service, host, port, scheme)!r}"
+    else:
+        recorded_as = ("as service " + repr(service) if service
+                       else "as each request's host (or host:port)")
     sidecar = Sidecar(sidecar_config)
 
     async def serve() -> None:
@@ -129,12 +139,13 @@ def record(
                     what = f"{name}: reverse proxy" if name else "forward proxy"
                     typer.echo(f"freshmock: {what} on http://{host}:{port} "
                                f"({spec.split('@')[0]})", err=True)
-            typer.echo(f"freshmock: recording into {db}; Ctrl-C or SIGTERM to stop", err=True)
+            typer.echo(f"freshmock: recording into {db}, each dependency as its name above; "
+                       "Ctrl-C or SIGTERM to stop", err=True)
         elif sidecar.listen_addresses:
             host, port = sidecar.listen_addresses[0]
             typer.echo(
-                f"freshmock: recording ({mode}) on http://{host}:{port} into {db}; "
-                "Ctrl-C or SIGTERM to stop",
+                f"freshmock: recording ({mode}) on http://{host}:{port} into {db} "
+                f"{recorded_as}; Ctrl-C or SIGTERM to stop",
                 err=True,
             )
         await task
@@ -149,6 +160,8 @@ def record(
         f"{counters['dropped']} dropped, {counters['lost']} lost to errors",
         err=True,
     )
+    if counters["lost"] and not counters["recorded"]:
+        fail(f"nothing could be written to {db}: see `freshmock stats --db {db}` for why")
 
 
 @app.command(rich_help_panel=PANEL)
@@ -160,13 +173,11 @@ def demo(
 ) -> None:
     """Run the whole loop on a built-in demo dependency: record, infer, write WireMock stubs."""
     from freshmock.generators.demo.run import run_demo
-    from freshmock.proxy.sidecar import SidecarError
+    from freshmock.proxy.store import check_recordable
 
     _ensure_parent(db)
-    try:
-        result = run_demo(db, out, say=lambda line: typer.echo(f"· {line}"))
-    except (SidecarError, StoreError) as error:
-        fail(str(error))
+    check_recordable(db)
+    result = run_demo(db, out, say=lambda line: typer.echo(f"· {line}"))
     typer.echo("")
     typer.echo(
         f"{result.counters.get('recorded', 0)} of {result.requests_sent} requests recorded; "
@@ -182,18 +193,18 @@ def demo(
     typer.echo(f"{len(result.stubs)} WireMock mappings written to "
                + ", ".join(str(d / "mappings") for d in service_dirs))
     if service_dirs:
-        typer.echo(f"serve them with: wiremock --root-dir {service_dirs[0]}")
+        typer.echo(f"serve them with: freshmock wiremock {service_dirs[0]}")
 
 
 @app.command(rich_help_panel=PANEL)
 def stats(
     db: DbOption = DEFAULT_DB,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, for scripts.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """What each recording run saw, kept, sampled out, dropped and lost, and why."""
     from freshmock.proxy.store import read_counters
 
-    runs = read_counters(_open(db))
+    runs = read_counters(_open(db, read_only=True))
     if as_json:
         typer.echo(json.dumps(runs, indent=2))
         return
@@ -239,6 +250,8 @@ def import_captures(
                           "over which only new shapes keep theirs (record's sidecar keeps 120); "
                           "0 keeps every body.")
     ] = 0,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Import existing captures, redacted exactly as live recording redacts them.
 
@@ -254,17 +267,22 @@ def import_captures(
     nothing from any file is written. Exit codes: 0 imported, 2 a file, the
     store or an option is unusable.
     """
-    from freshmock.proxy.import_errors import CaptureFileError
     from freshmock.proxy.importer import read_captures, write_captures
-    from freshmock.proxy.redaction import DEFAULT_RULES, RedactionConfigError, load_rules
+    from freshmock.proxy.redaction import DEFAULT_RULES, load_rules
+    from freshmock.proxy.store import check_recordable
 
-    try:
-        rules = load_rules(config) if config is not None else DEFAULT_RULES
+    rules = load_rules(config) if config is not None else DEFAULT_RULES
+    _ensure_parent(db)
+    check_recordable(db)
+    with progress("importing captures", quiet):
         built = read_captures(files, service=service, rules=rules)
-        _ensure_parent(db)
         results = write_captures(db, built, body_budget=body_budget)
-    except (RedactionConfigError, CaptureFileError, StoreError) as error:
-        fail(str(error), code=2)
+    if as_json:
+        emit_json({"db": str(db), "imported": sum(r.imported for r in results),
+                   "files": [{"path": str(r.path), "kind": r.kind, "exchanges": r.exchanges,
+                              "imported": r.imported, "already_stored": r.already_stored}
+                             for r in results]})
+        return
     for result in results:
         notes = [f"{result.already_stored} already in the store"] if result.already_stored else []
         if result.sampled_out:

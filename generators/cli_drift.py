@@ -14,12 +14,16 @@ from freshmock.generators.cli_common import (
     DEFAULT_DB,
     ConfigOption,
     DbOption,
-    StoreError,
+    JsonOption,
+    _open,
     _path_rules,
     app,
+    check_service,
+    emit_json,
     fail,
+    nothing_to_do,
 )
-from freshmock.proxy.store import open_store
+from freshmock.proxy.store import is_writable
 
 PANEL = "Check mocks against reality"
 
@@ -38,22 +42,22 @@ class FailOn(str, Enum):
 
 
 def _days(text: str, option: str) -> int:
-    from freshmock.generators.window import WindowError, window_days
+    from freshmock.generators.window import window_days
 
-    try:
-        days = window_days(text, option)
-    except WindowError as error:
-        fail(str(error), code=2)
+    days = window_days(text, option)
     if days is None:  # "all" is a window for stubs, not for a comparison
-        fail(f"{option} takes a number of days or weeks such as 7d or 4w, not {text!r}", code=2)
+        fail(f"{option} takes a number of days or weeks such as 7d or 4w, not {text!r}")
     return days
 
 
 @app.command(rich_help_panel=PANEL)
 def diff(
-    since: Annotated[
+    window: Annotated[
         str, typer.Option(help="Current window: the last N days (7d) or weeks (2w) observed.")
     ] = "7d",
+    since: Annotated[
+        str | None, typer.Option(hidden=True, help="Deprecated spelling of --window.")
+    ] = None,
     baseline_window: Annotated[
         str, typer.Option(help="Baseline: this many days before the current window.")
     ] = "28d",
@@ -72,14 +76,17 @@ def diff(
                      "instead of --baseline-window."),
     ] = None,
     config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
     """Report how each dependency's observed behaviour drifted: breaking, risky, additive.
 
-    Compares the current window (the last --since days up to the newest
+    Compares the current window (the last --window days up to the newest
     observation) with the --baseline-window before it, or with what the stubs
     in --against say. Exit codes: 0 nothing at or above --fail-on, 1 drift at
     or above it, 2 usage errors, 3 nothing comparable (a baseline dependency
-    with no current counterpart, an empty window).
+    with no current counterpart, an empty window). (--since, the older name
+    of --window, still works; elsewhere --since takes a day.) Works on a
+    read-only store once `freshmock infer` has folded it in.
     """
 
     from freshmock.generators.diff import compare_windows
@@ -93,31 +100,28 @@ def diff(
     from freshmock.generators.infer import merge_window, update_partials
     from freshmock.proxy.store import last_observed_day
 
-    current_days = _days(since, "--since")
+    if as_json:
+        report_format = ReportFormat.json
+    if since is not None:
+        typer.echo("freshmock: warning: diff --since is now --window (a duration); "
+                   "--since takes a day in infer", err=True)
+        window = since
+    current_days = _days(window, "--window")
     baseline_days = _days(baseline_window, "--baseline-window")
-    try:
-        store = open_store(db)
-    except StoreError as error:
-        fail(str(error), code=2)
     rules = _path_rules(config)
+    store = _open(db, read_only=db.exists() and not is_writable(db))
+    service = check_service(store, service)
+    if last_observed_day(store) is None:  # before folding: an empty store stays as it is
+        nothing_to_do(f"no completed observations in {db}: nothing to compare")
     update_partials(store, rules=rules)
     newest = last_observed_day(store)
-    if newest is None:
-        fail(f"no completed observations in {db}", code=2)
     end = date.fromisoformat(newest)
     current = (end - timedelta(days=current_days - 1), end)
     current_days_text = tuple(d.isoformat() for d in current)
     if against is not None:
-        from freshmock.generators.stub_baseline import (
-            StubBaselineError,
-            baseline_days,
-            read_stub_baseline,
-        )
+        from freshmock.generators.stub_baseline import baseline_days, read_stub_baseline
 
-        try:
-            baseline_data = read_stub_baseline(against)
-        except StubBaselineError as error:
-            fail(str(error), code=2)
+        baseline_data = read_stub_baseline(against)
         windows = Windows(baseline_days(baseline_data), current_days_text)
         sides = {"baseline_is": "stubs are for", "current_holds": "the store holds"}
     else:
@@ -149,6 +153,7 @@ def check(
     max_age: Annotated[
         str, typer.Option(help="Budget for a stub's latest observation: e.g. 36h, 7d, 2w.")
     ] = "7d",
+    as_json: JsonOption = False,
 ) -> None:
     """Fail when any stub's dependency was last observed longer ago than --max-age.
 
@@ -162,16 +167,20 @@ def check(
 
     match = _AGE.match(max_age.strip())
     if not match:
-        fail(f"--max-age takes hours, days or weeks such as 36h, 7d or 2w, not {max_age!r}",
-             code=2)
+        fail(f"--max-age takes hours, days or weeks such as 36h, 7d or 2w, not {max_age!r}")
     unit = {"h": 1, "d": 24, "w": 24 * 7}[match[2]]
     budget = timedelta(hours=int(match[1]) * unit)
     if not folder.is_dir():
-        fail(f"{folder} is not a folder of stubs", code=2)
+        fail(f"{folder} is not a folder of stubs")
     ages = stub_ages(folder, datetime.now(UTC))
     if not ages:
-        fail(f"no freshmock stubs under {folder}", code=2)
+        fail(f"no freshmock stubs under {folder}")
     stale = [a for a in ages if a.age > budget]
+    if as_json:
+        emit_json({"max_age": max_age, "stubs": len(ages), "stale": [
+            {"path": str(a.path), "endpoint": a.endpoint, "age_seconds": a.age.total_seconds()}
+            for a in stale]})
+        raise typer.Exit(1 if stale else 0)
     for item in stale:
         typer.echo(f"stale: {item.path}  {item.endpoint}  last observed "
                    f"{describe_age(item.age)} ago (budget {max_age})")

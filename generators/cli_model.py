@@ -9,15 +9,21 @@ from typing import Annotated
 import typer
 
 from freshmock.generators.cli_common import (
-    _DAY,
     DEFAULT_DB,
     ConfigOption,
     DbOption,
-    StoreError,
+    JsonOption,
+    QuietOption,
     _open,
     _path_rules,
     app,
+    check_service,
+    day_range,
+    emit_json,
     fail,
+    nothing_to_do,
+    parse_day,
+    progress,
 )
 from freshmock.proxy.store import check_store_file, count_observations
 
@@ -37,6 +43,8 @@ def infer(
         bool, typer.Option(help="Forget what earlier runs folded in and start over.")
     ] = False,
     config: ConfigOption = None,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Fold new observations into per-endpoint schemas and publish them.
 
@@ -45,17 +53,18 @@ def infer(
     """
     from freshmock.generators.infer import infer_endpoints
 
-    for day in (since, until):
-        if day is not None and not _DAY.match(day):
-            fail(f"--since/--until take a day as YYYY-MM-DD, not {day!r}")
+    since, until = day_range(since, until)
+    rules = _path_rules(config)
     store = _open(db)
-    rows = infer_endpoints(
-        store, since=since, until=until, rebuild=rebuild, path_rules=_path_rules(config)
-    )
+    with progress("inferring schemas", quiet):
+        rows = infer_endpoints(store, since=since, until=until, rebuild=rebuild, path_rules=rules)
+    observations = count_observations(store)
+    if as_json:
+        emit_json({"endpoints": len(rows), "observations": observations,
+                   "since": since, "until": until})
+        return
     window = f" for {since or 'the start'} .. {until or 'today'}" if since or until else ""
-    typer.echo(
-        f"{len(rows)} endpoints{window} from {count_observations(store)} observations in {db}"
-    )
+    typer.echo(f"{len(rows)} endpoints{window} from {observations} observations in {db}")
 
 
 @app.command(rich_help_panel=PANEL)
@@ -79,12 +88,16 @@ def show(
     ] = False,
 ) -> None:
     """Print an endpoint's published schema, its sample counts and its version history."""
-    from freshmock.generators.show import find_endpoints, render_text, shown
+    from freshmock.generators.show import find_endpoints, outside_window, render_text, shown
 
-    if at is not None and not _DAY.match(at):
-        fail(f"--at takes a day as YYYY-MM-DD, not {at!r}")
-    store = _open(db)
+    at = parse_day(at, "--at")
+    store = _open(db, read_only=True)
+    service = check_service(store, service)
     matches = find_endpoints(store, endpoint, service, at)
+    if not matches and at is not None:
+        reason = outside_window(store, endpoint, service, at)
+        if reason:
+            nothing_to_do(reason)
     if not matches:
         fail(f"no endpoint matches {endpoint!r}" + (f" in {service}" if service else "")
              + " (see `freshmock endpoints`)")
@@ -97,21 +110,29 @@ def show(
 
 @app.command(rich_help_panel=PANEL)
 def merge(
-    out: Annotated[Path, typer.Argument(help="Store to merge into (created if missing).")],
+    out: Annotated[Path, typer.Argument(help="Store to merge into (created if missing).",
+                                        metavar="OUT")],
     sources: Annotated[list[Path], typer.Argument(help="Stores from other sidecars.")],
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Combine stores from many sidecars into OUT. Running it twice adds nothing."""
+    """Combine stores from many sidecars into OUT. Running it twice adds nothing.
+
+    All or nothing: OUT gains every new observation in one transaction (a new
+    OUT is built beside its place and moved in), so an interrupted merge
+    leaves OUT as it was.
+    """
     from freshmock.generators.merge import merge_stores
 
     for source in sources:  # check every input before OUT is created or changed
-        try:
-            check_store_file(source, must_exist=True)
-        except StoreError as error:
-            fail(str(error))
-    try:
-        results = merge_stores(out, sources)
-    except StoreError as error:
-        fail(str(error))
+        check_store_file(source, must_exist=True)
+    with progress("merging observations", quiet) as advance:
+        results = merge_stores(out, sources, progress=advance)
+    if as_json:
+        emit_json({"out": str(out), "added": sum(r.added for r in results),
+                   "sources": [{"source": str(r.source), "read": r.read, "added": r.added}
+                               for r in results]})
+        return
     for result in results:
         typer.echo(f"{result.source}: {result.read} read, {result.added} new")
     typer.echo(f"{sum(r.added for r in results)} observations added to {out}")
@@ -120,7 +141,7 @@ def merge(
 @app.command(rich_help_panel=PANEL)
 def endpoints(
     db: DbOption = DEFAULT_DB,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, for scripts.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List inferred endpoints with their observation count and last-seen time.
 
@@ -131,7 +152,7 @@ def endpoints(
     from freshmock.generators.infer import merged_values
     from freshmock.proxy.store import list_endpoints
 
-    store = _open(db)
+    store = _open(db, read_only=True)
     rows = list_endpoints(store)
     merged = merged_values(store)
     if as_json:

@@ -29,6 +29,7 @@ import sqlite_utils
 from freshmock.generators.emit import endpoints_by_service
 from freshmock.generators.variants import service_stubs
 from freshmock.generators.window import publish_window
+from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.store import (
     ENDPOINT_KEY,
     OBSERVATION_COLUMNS,
@@ -73,7 +74,7 @@ _COLUMN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _ID_BATCH = 500  # ids per query, well under SQLite's bound-parameter limit
 
 
-class ExportError(Exception):
+class ExportError(FreshmockError):
     """An export that cannot be made or used; the message is meant for the user as is."""
 
 

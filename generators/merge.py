@@ -15,7 +15,13 @@ from pathlib import Path
 
 import sqlite_utils
 
-from freshmock.proxy.store import OBSERVATIONS, insert_observations, open_store
+from freshmock.generators.atomic_output import staged
+from freshmock.proxy.store import (
+    OBSERVATION_COLUMNS,
+    OBSERVATIONS,
+    check_store_file,
+    open_store,
+)
 
 IDENTITY_COLUMNS = (
     "observed_at", "service", "method", "scheme", "host", "port", "path", "query",
@@ -46,31 +52,55 @@ class MergeResult:
 def merge_stores(
     out_path: Path,
     in_paths: Iterable[Path],
-    progress: Callable[[MergeResult], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[MergeResult]:
-    """Append every observation of ``in_paths`` not already in ``out_path``."""
+    """Append every observation of ``in_paths`` not already in ``out_path``.
+
+    All or nothing: the rows go in one transaction, so an interrupted merge
+    adds none of them; an ``out_path`` that did not exist is built beside its
+    place and moved in at the end. ``progress`` hears how many rows were read.
+    """
     sources = [Path(p) for p in in_paths]
-    out_db = open_store(out_path, must_exist=False)
-    try:
-        seen = {observation_identity(row) for row in out_db[OBSERVATIONS].rows}
-        results = []
-        for source in sources:
-            if source.resolve() == Path(out_path).resolve():
-                results.append(MergeResult(source))
-                continue
-            in_db = open_store(source)
+    out_path = Path(out_path)
+    for source in sources:  # every input is a readable freshmock store before OUT is touched
+        if not (out_path.exists() and source.resolve() == out_path.resolve()):
+            open_store(source, read_only=True).close()
+    check_store_file(out_path, must_exist=False)
+    with staged() as stage:
+        building = out_path if out_path.exists() else stage.file(out_path)
+        out_db = open_store(building, must_exist=False)
+        try:
+            seen = {observation_identity(row) for row in out_db[OBSERVATIONS].rows}
+            results: list[MergeResult] = []
+            out_db.conn.execute("BEGIN IMMEDIATE")
             try:
-                results.append(_merge_one(out_db, in_db, source, seen, progress))
-            finally:
-                in_db.close()
-        return results
-    finally:
-        out_db.close()
+                for source in sources:
+                    if out_path.exists() and source.resolve() == out_path.resolve():
+                        results.append(MergeResult(source))
+                        continue
+                    in_db = open_store(source, read_only=True)
+                    try:
+                        results.append(_merge_one(out_db, in_db, source, seen, results,
+                                                  progress))
+                    finally:
+                        in_db.close()
+            except BaseException:
+                out_db.conn.rollback()
+                raise
+            out_db.conn.commit()
+        finally:
+            out_db.close()  # the last connection: the WAL is folded in and removed
+    return results
+
+
+_INSERT_COLUMNS = [name for name in OBSERVATION_COLUMNS if name != "id"]
+_INSERT = (f"insert into {OBSERVATIONS} ({', '.join(_INSERT_COLUMNS)}) "
+           f"values ({', '.join('?' for _ in _INSERT_COLUMNS)})")
 
 
 def _merge_one(
     out_db: sqlite_utils.Database, in_db: sqlite_utils.Database, source: Path, seen: set,
-    progress,
+    earlier: list[MergeResult], progress,
 ) -> MergeResult:
     result = MergeResult(source)
     batch: list[dict] = []
@@ -80,18 +110,18 @@ def _merge_one(
         if identity in seen:
             continue
         seen.add(identity)
-        row.pop("id")
         batch.append(row)
         if len(batch) >= BATCH:
-            _flush(out_db, batch, result, progress)
-    _flush(out_db, batch, result, progress)
+            _flush(out_db, batch, result)
+            if progress is not None:
+                progress(sum(r.read for r in earlier) + result.read)
+    _flush(out_db, batch, result)
     return result
 
 
-def _flush(out_db, batch: list[dict], result: MergeResult, progress) -> None:
-    if batch:
-        insert_observations(out_db, batch)
-        result.added += len(batch)
-        batch.clear()
-    if progress is not None:
-        progress(result)
+def _flush(out_db, batch: list[dict], result: MergeResult) -> None:
+    # plain SQL: sqlite-utils' insert_all commits, which would end the one transaction
+    out_db.conn.executemany(_INSERT, [[row.get(name) for name in _INSERT_COLUMNS]
+                                      for row in batch])
+    result.added += len(batch)
+    batch.clear()

@@ -48,6 +48,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.operations import OperationRule, parse_rule
 
 PARAM = "{}"  # trie key for a parameter position
@@ -495,7 +496,7 @@ class PathTemplater:
         return out
 
 
-class PathRulesError(Exception):
+class PathRulesError(FreshmockError):
     """A rules file that cannot be used; the message names the file and key."""
 
 
@@ -506,9 +507,11 @@ def load_path_rules(path) -> PathRules:
     table = read_toml(path, PathRulesError).get("paths", {})
     if not isinstance(table, dict):
         raise PathRulesError(f"{path}: paths must be a [paths] table")
-    unknown = set(table) - {"merge_threshold", "templates", "literals", "discriminators"}
-    if unknown:
-        raise PathRulesError(f"{path}: [paths] has unknown keys: {', '.join(sorted(unknown))}")
+    from freshmock.proxy.toml_file import unknown_key_hint
+
+    known = ("merge_threshold", "templates", "literals", "discriminators")
+    for key in sorted(set(table) - set(known)):
+        raise PathRulesError(f"{path}: [paths] unknown key {key!r}; {unknown_key_hint(key, known)}")
     threshold = table.get("merge_threshold", DEFAULT_MERGE_THRESHOLD)
     if not isinstance(threshold, int) or threshold < 2:
         raise PathRulesError(f"{path}: [paths] merge_threshold must be an integer >= 2")

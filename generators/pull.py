@@ -30,15 +30,16 @@ from freshmock.generators.export import (
     take_snapshot,
 )
 from freshmock.generators.targets import TARGETS
+from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.store import open_store
 
 OnProgress = Callable[[int, int | None], None]  # (bytes so far, bytes in all or None)
 
-TIMEOUT = 120.0  # seconds without a byte; a server infers before its first answer
+TIMEOUT = 60.0  # seconds without a byte (pull --timeout); a server infers before its first answer
 _CHUNK = 64 * 1024
 
 
-class PullError(Exception):
+class PullError(FreshmockError):
     """A pull that cannot go ahead; the message is meant for the user as is."""
 
 
@@ -102,11 +103,21 @@ def _connect_failure(base: str, reason: object, timeout: float) -> str:
     if isinstance(reason, socket.gaierror):
         return f"cannot connect to {where}: unknown host"
     if isinstance(reason, TimeoutError):
-        return f"{where} did not answer within {timeout:.0f} s"
+        return (f"{where} did not answer within {timeout:g} s (is it a `freshmock serve`? "
+                "a large store: raise --timeout)")
     if isinstance(reason, ssl.SSLError):
+        if _speaks_plain_http(reason):
+            return (f"{where} answered TLS with plain HTTP: `freshmock serve` speaks http://, "
+                    f"so pull {_shown(base).replace('https://', 'http://', 1)}")
         return f"TLS with {where} failed: {reason.reason or reason}"
     text = getattr(reason, "strerror", None) or str(reason)
     return f"cannot connect to {where}: {text}"
+
+
+def _speaks_plain_http(error: ssl.SSLError) -> bool:
+    # OpenSSL's words when the first bytes back are "HTTP/1.x ...", not a TLS record
+    return any(word in str(error).upper()
+               for word in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST"))
 
 
 def _read(response, on_progress: OnProgress | None) -> bytes:
@@ -146,7 +157,10 @@ def fetch_export(
     except urllib.error.URLError as error:
         raise PullError(_connect_failure(shown, error.reason, timeout)) from None
     except TimeoutError:
-        raise PullError(f"{shown} stopped answering for {timeout:.0f} s") from None
+        raise PullError(f"{shown} accepted the connection but sent nothing for {timeout:g} s "
+                        "(is it a `freshmock serve`? a large store: raise --timeout)") from None
+    except ssl.SSLError as error:
+        raise PullError(_connect_failure(shown, error, timeout)) from None
     except (http.client.HTTPException, ConnectionError) as error:
         raise PullError(f"the answer from {shown} broke off ({type(error).__name__})") from None
     try:
@@ -194,8 +208,14 @@ def write_stubs(
 
 
 @contextmanager
-def download_progress(label: str, threshold: int = 1 << 20) -> Iterator[OnProgress]:
-    """A progress bar on stderr for downloads of ``threshold`` bytes or more."""
+def download_progress(label: str, threshold: int = 1 << 20,
+                      quiet: bool = False) -> Iterator[OnProgress]:
+    """A progress bar on stderr for downloads of ``threshold`` bytes or more (terminals only)."""
+    import sys
+
+    if quiet or not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
     from rich.console import Console
     from rich.progress import (
         BarColumn,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from freshmock.generators.atomic_output import staged
 from freshmock.generators.diff import DriftReport, compare_windows
 from freshmock.generators.drift_report import Windows, counts, render_markdown
 from freshmock.generators.infer import merge_window
@@ -26,10 +27,11 @@ from freshmock.generators.stub_baseline import (
     read_stub_baseline,
 )
 from freshmock.generators.targets import TARGETS
+from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.store import last_observed_day, list_endpoints
 
 
-class RefreshError(Exception):
+class RefreshError(FreshmockError):
     """A refresh cannot go ahead; the message is meant for the user as is."""
 
 
@@ -76,9 +78,14 @@ def _compare(before: dict[str, bytes], after: dict[str, bytes]) -> FileChanges:
 
 def refresh_stubs(
     db: sqlite_utils.Database, out_dir: Path, targets: list[str], since: str | None,
-    service: str | None = None,
+    service: str | None = None, pr_body: Path | None = None,
 ) -> RefreshResult:
-    """Regenerate ``targets`` under ``out_dir``; the endpoints table must be inferred already."""
+    """Regenerate ``targets`` under ``out_dir``; the endpoints table must be inferred already.
+
+    All or nothing: every target folder (and ``pr_body``) is written into a
+    staging copy beside it and all are moved into place together at the end
+    (see ``atomic_output``), so an interrupted refresh leaves ``out_dir`` as it was.
+    """
     try:
         baseline = read_stub_baseline(out_dir)
     except StubBaselineError:
@@ -97,12 +104,16 @@ def refresh_stubs(
         report = compare_windows(baseline, current, service=service,
                                  baseline_is="stubs are for", current_holds="the store holds")
     changes = {}
-    for name in targets:
-        folder = out_dir / name
-        before = _snapshot(folder)
-        TARGETS[name].writer()(db, folder, service=service)
-        changes[name] = _compare(before, _snapshot(folder))
-    return RefreshResult(report, windows, changes, list_endpoints(db, service))
+    with staged() as stage:
+        for name in targets:
+            before = _snapshot(out_dir / name)
+            folder = stage.folder(out_dir / name)
+            TARGETS[name].writer()(db, folder, service=service)
+            changes[name] = _compare(before, _snapshot(folder))
+        result = RefreshResult(report, windows, changes, list_endpoints(db, service))
+        if pr_body is not None:
+            stage.file(pr_body).write_text(render_pr_body(result), encoding="utf-8")
+    return result
 
 
 REMOVAL_KINDS = ("property-removed", "optional-property-removed", "endpoint-gone",
@@ -160,17 +171,28 @@ def render_pr_body(result: RefreshResult) -> str:
 def _git(folder: Path, *args: str) -> str:
     result = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True)
     if result.returncode != 0:
-        raise RefreshError(f"git {' '.join(args)} failed: "
-                           f"{(result.stderr or result.stdout).strip().splitlines()[-1:]}")
+        last = ((result.stderr or result.stdout).strip().splitlines() or ["no output"])[-1]
+        raise RefreshError(f"git {' '.join(args)} failed: {last}")
     return result.stdout.strip()
+
+
+def check_git_repository(out_dir: Path) -> None:
+    """Fail before anything is written when --commit cannot commit under ``out_dir``."""
+    folder = Path(out_dir).absolute()
+    while not folder.exists():  # OUT itself may not exist yet
+        folder = folder.parent
+    try:
+        _git(folder, "rev-parse", "--show-toplevel")
+    except FileNotFoundError:
+        raise RefreshError("--commit needs git, and git is not on PATH") from None
+    except RefreshError:
+        raise RefreshError(f"--commit: {out_dir} is not inside a git repository (run "
+                           "`git init` there, or drop --commit)") from None
 
 
 def commit_refresh(out_dir: Path, branch: str, result: RefreshResult) -> str:
     """Commit the refreshed stubs on ``branch`` (created from HEAD); returns the commit id."""
-    try:
-        _git(out_dir, "rev-parse", "--show-toplevel")
-    except (RefreshError, FileNotFoundError) as error:
-        raise RefreshError(f"{out_dir} is not inside a git repository: {error}") from None
+    check_git_repository(out_dir)
     _git(out_dir, "checkout", "-B", branch)
     _git(out_dir, "add", "-A", "--", ".")
     tally = counts(result.drifts)

@@ -29,6 +29,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import stat
 import threading
 import traceback
@@ -52,6 +53,7 @@ from freshmock.generators.export import (
     iter_json,
     take_snapshot,
 )
+from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.store import StoreError, last_observation_id, open_store
 
 MIN_TOKEN_LENGTH = 16
@@ -59,11 +61,11 @@ _TOKEN = re.compile(r"^[\x21-\x7e]+$")  # one header-safe word: printable ASCII,
 _GENERATE_TOKEN = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
-class TokenError(Exception):
+class TokenError(FreshmockError):
     """A token file that cannot be used; the message never holds the token."""
 
 
-class ServeError(Exception):
+class ServeError(FreshmockError):
     """The server cannot start; the message is meant for the user as is."""
 
 
@@ -199,6 +201,10 @@ class ExportApp:
         except (StoreError, ExportError) as error:
             self.log(f"error: {error}")
             return _json(503, {"error": str(error)})
+        except sqlite3.DatabaseError as error:  # made read-only or damaged while serving
+            message = f"{self.source.db_path}: the store cannot be used now ({error})"
+            self.log(f"error: {message}")
+            return _json(503, {"error": message})
         except Exception:  # answer 500, keep serving; the traceback holds no token
             self.log("error: " + traceback.format_exc().rstrip())
             return _json(500, {"error": "internal error; see the server's log"})

@@ -37,6 +37,20 @@ def find_endpoints(
     return [r for r in candidates if method is None or r["method"] == method]
 
 
+def outside_window(
+    db: sqlite_utils.Database, spec: str, service: str | None, at: str
+) -> str | None:
+    """Why ``spec`` matches nothing ``--at`` a day when it matches at other times; else None."""
+    elsewhen = find_endpoints(db, spec, service, None)
+    if not elsewhen:
+        return None
+    first = min(row["first_seen"] for row in elsewhen)[:10]
+    last = max(row["last_seen"] for row in elsewhen)[:10]
+    latest = (date.fromisoformat(last) + timedelta(days=WINDOW_DAYS - 1)).isoformat()
+    return (f"{spec!r} was not observed in the {WINDOW_DAYS} days up to {at}; it was observed "
+            f"from {first} to {last}: pick --at a day from {first} to {latest}")
+
+
 def shown(db: sqlite_utils.Database, endpoint: dict) -> dict:
     key = tuple(endpoint[column] for column in ENDPOINT_KEY)
     return {

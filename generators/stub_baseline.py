@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from freshmock.generators.schema import StatsBuilder
+from freshmock.proxy.errors import FreshmockError
 
 
 @dataclass
@@ -26,7 +27,7 @@ class StubbedEndpoint:
     response: StatsBuilder = field(default_factory=StatsBuilder)
 
 
-class StubBaselineError(Exception):
+class StubBaselineError(FreshmockError):
     """The folder holds no usable freshmock stubs; the message says why."""
 
 

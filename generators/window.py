@@ -12,13 +12,14 @@ from datetime import date, timedelta
 import sqlite_utils
 
 from freshmock.generators.infer import infer_endpoints, update_partials
+from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.store import last_observed_day
 
 DEFAULT_WINDOW = "28d"
 _DURATION = re.compile(r"^(\d+)([dw])$")
 
 
-class WindowError(ValueError):
+class WindowError(FreshmockError, ValueError):
     """A window that cannot be read; the message is meant for the user as is."""
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from freshmock.proxy.errors import FreshmockError
 
-class CaptureFileError(Exception):
+
+class CaptureFileError(FreshmockError):
     """A capture file cannot be imported; nothing from any file was written."""
 
     def __init__(self, path: Path | str, problem: str, where: str | None = None) -> None:

@@ -32,6 +32,7 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
+from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.recorder import OPTIONS
 from freshmock.proxy.toml_file import read_toml
 
@@ -40,7 +41,7 @@ DEPENDENCY_KEYS = ("name", "upstream", "listen_port", "listen_host", "http2",
                    "keep_host_header")
 
 
-class RecordConfigError(Exception):
+class RecordConfigError(FreshmockError):
     """The config cannot be used; the message is meant for the user as is."""
 
 

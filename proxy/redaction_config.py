@@ -22,13 +22,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.secret_patterns import PATTERN_NAME
 from freshmock.proxy.toml_file import read_toml
 
 KEYS = ("fields", "headers", "keep", "patterns")
 
 
-class RedactionConfigError(Exception):
+class RedactionConfigError(FreshmockError):
     """The redaction rules cannot be used; the message is meant for the user as is."""
 
 

@@ -35,6 +35,7 @@ from mitmproxy.addons import (
 from mitmproxy.master import Master
 from mitmproxy.utils import asyncio_utils
 
+from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.host_header import RewriteHostHeader
 from freshmock.proxy.record_config import Listener
 from freshmock.proxy.recorder import Recorder
@@ -42,7 +43,7 @@ from freshmock.proxy.store import StoreError, check_store_file
 from freshmock.proxy.upstream_http2 import UpstreamHttp2
 
 
-class SidecarError(Exception):
+class SidecarError(FreshmockError):
     """The sidecar could not start; the message is meant for the user as is."""
 
 

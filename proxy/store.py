@@ -14,6 +14,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from freshmock.proxy.errors import FreshmockError
+
 DEFAULT_DB = Path("recordings") / "freshmock.db"
 
 OBSERVATIONS = "observations"
@@ -80,7 +82,7 @@ ENDPOINT_COLUMNS = {
 ENDPOINT_KEY = ("service", "method", "path_template", "operation", "status", "media_type")
 
 
-class StoreError(Exception):
+class StoreError(FreshmockError):
     """The store cannot be used; the message is meant for the user as is."""
 
 
@@ -120,13 +122,54 @@ def check_store_file(path: Path, must_exist: bool) -> None:
             probe.close()
 
 
-def open_store(path: str | os.PathLike, must_exist: bool = True) -> sqlite_utils.Database:
-    """Open (or create) a store and make sure its tables exist."""
+FRESHMOCK_TABLES = frozenset({"observations", "endpoints", "counters", "websocket_messages",
+                              "infer_partials", "infer_watermarks", "path_shapes", "path_locks",
+                              "schema_versions"})
+
+
+def _refuse_foreign(db: sqlite_utils.Database, path: Path) -> None:
+    """A database with tables but none of freshmock's is someone else's: never write into it."""
+    tables = set(db.table_names())
+    if tables and not tables & FRESHMOCK_TABLES:
+        shown = ", ".join(sorted(tables)[:3]) + (", ..." if len(tables) > 3 else "")
+        raise StoreError(f"{path} is an SQLite database but not a freshmock store (it holds "
+                         f"{shown}); point --db at a store `freshmock record` made")
+
+
+def is_writable(path: Path) -> bool:
+    """Can this process write the store (and, in WAL mode, the -wal/-shm files beside it)?
+
+    ``os.access`` also answers False on a read-only mount (EROFS).
+    """
+    path = Path(path)
+    folder = path.absolute().parent
+    if path.exists() and not os.access(path, os.W_OK):
+        return False
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def open_store(
+    path: str | os.PathLike, must_exist: bool = True, read_only: bool = False
+) -> sqlite_utils.Database:
+    """Open (or create) a store and make sure its tables exist.
+
+    ``read_only`` opens it with ``mode=ro`` and creates nothing: the commands
+    that only read work on a read-only file or mount and never change a byte.
+    Otherwise a store this process cannot write is refused in one line, before
+    any command does work it could not keep.
+    """
     path = Path(path)
     check_store_file(path, must_exist)
+    if read_only:
+        return _open_read_only(path)
+    if not is_writable(path):
+        raise StoreError(f"{path} is read-only, and this command writes into it (inferred "
+                         "endpoints, new observations): make it writable, or copy it "
+                         "somewhere writable and pass --db")
     try:
         connection = sqlite3.connect(path, timeout=10)
         db = sqlite_utils.Database(connection)
+        _refuse_foreign(db, path)
         db.execute("PRAGMA busy_timeout = 10000")
         if db.journal_mode != "wal":
             db.enable_wal()
@@ -134,6 +177,59 @@ def open_store(path: str | os.PathLike, must_exist: bool = True) -> sqlite_utils
     except sqlite3.DatabaseError as error:
         raise StoreError(f"{path} is not a usable SQLite store: {error}") from None
     return db
+
+
+def _open_read_only(path: Path) -> sqlite_utils.Database:
+    uri = path.absolute().as_uri()
+    try:
+        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=10)
+        connection.execute("select count(*) from sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        # A WAL store needs its -shm file; in a read-only folder that cannot be
+        # created, SQLite opens it only as immutable (nobody can write it then).
+        try:
+            connection = sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=10)
+            connection.execute("select count(*) from sqlite_master").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"cannot read {path}: {error}") from None
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"{path} is not a usable SQLite store: {error}") from None
+    db = sqlite_utils.Database(connection)
+    _refuse_foreign(db, path)
+    db.execute("PRAGMA busy_timeout = 10000")
+    return db
+
+
+def check_recordable(path: Path) -> None:
+    """Before a recorder starts: the store can be written, is freshmock's, and is not damaged.
+
+    ``quick_check`` reads every page (about 1 s per 100 MB here); a recorder
+    runs for hours, and without it a damaged store starts, loses every batch
+    to "database disk image is malformed" and exits 0.
+    """
+    path = Path(path)
+    check_store_file(path, must_exist=False)
+    if not path.exists():
+        if not is_writable(path):
+            raise StoreError(f"cannot create {path}: no permission to write in {path.parent}")
+        return
+    db = open_store(path)
+    try:
+        problems = [row[0] for row in db.execute("PRAGMA quick_check(3)").fetchall()]
+    except sqlite3.DatabaseError as error:
+        problems = [str(error)]
+    finally:
+        db.close()
+    if problems != ["ok"]:
+        raise StoreError(f"{path} is damaged ({problems[0]}); restore it from a copy, or "
+                         "record into a new file with --db")
+
+
+def raise_if_read_only_write(error: sqlite3.OperationalError, what: str) -> None:
+    """Turn SQLite's "attempt to write a readonly database" into one line naming ``what``."""
+    if "readonly" in str(error):
+        raise StoreError(f"{what}, but the store is open read-only (make it writable, or run "
+                         "`freshmock infer` where it is)") from None
 
 
 def ensure_tables(db: sqlite_utils.Database) -> None:
@@ -182,7 +278,7 @@ def get_observation_or_none(db: sqlite_utils.Database, observation_id: int | Non
 
 
 def count_observations(db: sqlite_utils.Database) -> int:
-    return db[OBSERVATIONS].count
+    return db[OBSERVATIONS].count if db[OBSERVATIONS].exists() else 0
 
 
 def replace_endpoints(db: sqlite_utils.Database, rows: Iterable[dict]) -> None:
@@ -193,6 +289,8 @@ def replace_endpoints(db: sqlite_utils.Database, rows: Iterable[dict]) -> None:
 
 
 def list_endpoints(db: sqlite_utils.Database, service: str | None = None) -> list[dict]:
+    if not db[ENDPOINTS].exists():  # a read-only store never inferred
+        return []
     where, args = ("service = ?", [service]) if service else (None, None)
     return list(db[ENDPOINTS].rows_where(where, args, order_by=", ".join(ENDPOINT_KEY)))
 
@@ -248,7 +346,8 @@ def ensure_infer_tables(db: sqlite_utils.Database) -> None:
 
 def read_watermark(db: sqlite_utils.Database, name: str) -> tuple[int, str] | None:
     """``(last_id, version)`` of the named watermark, or None before the first run."""
-    ensure_infer_tables(db)
+    if not db[INFER_WATERMARKS].exists():  # a read path creates nothing
+        return None
     row = db.execute(
         f"select last_id, version from {INFER_WATERMARKS} where name = ?", [name]
     ).fetchone()
@@ -256,6 +355,8 @@ def read_watermark(db: sqlite_utils.Database, name: str) -> tuple[int, str] | No
 
 
 def last_observation_id(db: sqlite_utils.Database) -> int:
+    if not db[OBSERVATIONS].exists():
+        return 0
     return db.execute(f"select coalesce(max(id), 0) from {OBSERVATIONS}").fetchone()[0]
 
 
@@ -292,7 +393,8 @@ def iter_partials(
     db: sqlite_utils.Database, since: str | None = None, until: str | None = None
 ) -> Iterator[dict]:
     """Partials whose day lies in ``[since, until]`` (days, inclusive), by key."""
-    ensure_infer_tables(db)
+    if not db[INFER_PARTIALS].exists():
+        return
     clauses, args = [], []
     if since is not None:
         clauses.append("day >= ?")
@@ -313,8 +415,13 @@ def run_in_write_transaction(db: sqlite_utils.Database, work):
     ``write_partials``/``write_watermark``/``clear_partials`` (plain SQL):
     sqlite-utils' own writers commit on their own and would end the transaction.
     """
-    ensure_infer_tables(db)
-    db.execute("BEGIN IMMEDIATE")
+    try:
+        ensure_infer_tables(db)
+        ensure_path_tables(db)
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        raise_if_read_only_write(error, "new observations must be folded in first")
+        raise
     try:
         result = work()
     except BaseException:
@@ -542,17 +649,22 @@ def add_path_shapes(
 
 
 def read_path_shapes(db: sqlite_utils.Database) -> Iterator[tuple[str, str, int, list[str]]]:
+    """Read only: a store without the table (or from before signatures) is read as is."""
     import json
 
-    ensure_path_tables(db)
+    if not db[PATH_SHAPES].exists():
+        return
+    has_signatures = "signatures" in db[PATH_SHAPES].columns_dict
+    column = "signatures" if has_signatures else "null"
     for service, shape, count, signatures in db.execute(
-        f"select service, shape, count, signatures from {PATH_SHAPES} order by 1, 2"
+        f"select service, shape, count, {column} from {PATH_SHAPES} order by 1, 2"
     ):
         yield service, shape, count, json.loads(signatures) if signatures else []
 
 
 def read_path_locks(db: sqlite_utils.Database) -> dict[str, list[str]]:
-    ensure_path_tables(db)
+    if not db[PATH_LOCKS].exists():
+        return {}
     locks: dict[str, list[str]] = {}
     for service, template in db.execute(f"select service, template from {PATH_LOCKS}"):
         locks.setdefault(service, []).append(template)
@@ -598,7 +710,8 @@ def ensure_history_table(db: sqlite_utils.Database) -> None:
 
 
 def latest_schema_versions(db: sqlite_utils.Database) -> dict[tuple, dict]:
-    ensure_history_table(db)
+    if not db[SCHEMA_VERSIONS].exists():
+        return {}
     latest: dict[tuple, dict] = {}
     for row in db[SCHEMA_VERSIONS].rows_where(order_by="version"):
         latest[tuple(row[column] for column in ENDPOINT_KEY)] = row
@@ -624,13 +737,16 @@ def save_schema_versions(db: sqlite_utils.Database, rows: list[dict]) -> None:
 
 
 def schema_versions(db: sqlite_utils.Database, key: tuple) -> list[dict]:
-    ensure_history_table(db)
+    if not db[SCHEMA_VERSIONS].exists():
+        return []
     where = " and ".join(f"{column} is ?" for column in ENDPOINT_KEY)
     return list(db[SCHEMA_VERSIONS].rows_where(where, list(key), order_by="version"))
 
 
 def last_observed_day(db: sqlite_utils.Database) -> str | None:
     """The UTC day (YYYY-MM-DD) of the newest completed observation, if any."""
+    if not db[OBSERVATIONS].exists():
+        return None
     row = db.execute(
         f"select max(observed_at) from {OBSERVATIONS} where status is not null"
     ).fetchone()

@@ -77,6 +77,6 @@ def test_show_prints_schema_counts_and_history_and_answers_for_a_past_day(tmp_pa
     assert [v["version"] for v in now[0]["versions"]] == [1, 2]
 
     missing = show("/orders")
-    assert missing.returncode == 1 and "no endpoint matches" in missing.stderr
+    assert missing.returncode == 2 and "no endpoint matches" in missing.stderr
     bad_day = show("/users/1", "--at", "last tuesday")
-    assert bad_day.returncode == 1 and "YYYY-MM-DD" in bad_day.stderr
+    assert bad_day.returncode == 2 and "YYYY-MM-DD" in bad_day.stderr

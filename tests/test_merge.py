@@ -93,6 +93,6 @@ def test_merge_refuses_a_missing_input_without_touching_the_output(tmp_path):
         freshmock_command("merge", str(out), str(tmp_path / "missing.db")),
         capture_output=True, text=True, timeout=60,
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "missing.db" in result.stderr and len(result.stderr.splitlines()) == 1
     assert not out.exists()

@@ -158,7 +158,7 @@ def test_a_taken_port_is_one_line_naming_the_config(tmp_path):
         result = subprocess.run(freshmock_command("record", "--config", str(config), "--db",
                                                   str(tmp_path / "x.db"), "--no-check-upstream"),
                                 capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "address already in use" in result.stderr.lower()
     assert "choose another listen_port in the config" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr

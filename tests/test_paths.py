@@ -148,7 +148,7 @@ def test_rules_come_from_the_paths_table_of_freshmock_toml(tmp_path):
 @pytest.mark.parametrize(
     ("text", "complaint"),
     [
-        ("[paths]\nmerge_treshold = 4\n", "unknown keys: merge_treshold"),
+        ("[paths]\nmerge_treshold = 4\n", "did you mean 'merge_threshold'"),
         ("[paths]\nmerge_threshold = 1\n", "merge_threshold must be an integer >= 2"),
         ('[paths]\ntemplates = "/a/{b}"\n', "templates must be a list of strings"),
         ('[paths]\ntemplates = ["a/{b}"]\n', "must start with '/'"),
@@ -169,5 +169,5 @@ def test_a_bad_rules_file_is_one_line_naming_file_and_key(tmp_path, text, compla
         freshmock_command("infer", "--db", str(tmp_path / "s.db"), "--config", str(config)),
         capture_output=True, text=True, timeout=60,
     )
-    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
     assert complaint in result.stderr and str(config) in result.stderr

@@ -48,7 +48,7 @@ def test_a_bad_rule_stops_record_with_one_line(demo_service, tmp_path):
                           "--db", str(tmp_path / "s.db"), "--config", str(config)),
         capture_output=True, text=True, timeout=60,
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert "patterns.broken" in result.stderr and "([unclosed" not in result.stderr
     assert not (tmp_path / "s.db").exists()

@@ -204,7 +204,7 @@ def test_a_pull_without_the_right_token_is_refused_and_writes_nothing(server, tm
         (tmp_path / "token").write_text(token)
         args += ["--token-file", tmp_path / "token"]
     result = _cli(*args)
-    assert result.returncode == 1
+    assert result.returncode == 2
     expected = "requires a token" if token is None else "token refused"
     assert result.stderr.startswith("freshmock: error: ") and expected in result.stderr
     assert len(result.stderr.splitlines()) == 1
@@ -237,7 +237,7 @@ def test_service_limits_the_pull_to_one_dependency(server, token_file, generated
     assert pulled == generated("wiremock", "billing")
     unknown = _cli("pull", server.url, "--service", "nope", "--target", "wiremock",
                    "--out", tmp_path / "none", "--token-file", token_file)
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2
     assert "no endpoints of service 'nope'" in unknown.stderr and "billing" in unknown.stderr
     assert not (tmp_path / "none").exists()
 
@@ -254,7 +254,7 @@ def test_a_pull_from_nowhere_is_one_line(tmp_path):
     with refused_port() as port:
         result = _cli("pull", f"http://127.0.0.1:{port}", "--target", "openapi",
                       "--out", tmp_path / "out")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "connection refused" in result.stderr and len(result.stderr.splitlines()) == 1
 
 
@@ -262,7 +262,7 @@ def test_a_pull_from_nowhere_is_one_line(tmp_path):
 def test_serve_refuses_an_unusable_token(store, tmp_path, content, reason):
     (tmp_path / "token").write_text(content)
     result = _cli("serve", "--db", store, "--port", "0", "--token-file", tmp_path / "token")
-    assert result.returncode == 1 and reason in result.stderr
+    assert result.returncode == 2 and reason in result.stderr
 
 
 def test_serve_stops_cleanly_on_sigterm(store, token_file):

@@ -34,5 +34,5 @@ def test_a_users_template_overrides_the_built_in_one_and_typos_fail(tmp_path):
                                                                     "{{ statuss }}"))
     broken = run("generate", "--db", str(db), "--out", str(tmp_path / "out2"),
                  "--templates", str(mine))
-    assert broken.returncode == 1
+    assert broken.returncode == 2
     assert len(broken.stderr.splitlines()) == 1 and "statuss" in broken.stderr
