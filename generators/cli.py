@@ -10,7 +10,7 @@ from importlib import import_module
 
 from freshmock.generators.cli_common import app
 
-COMMAND_MODULES = ("cli_capture", "cli_model", "cli_drift", "cli_stubs")
+COMMAND_MODULES = ("cli_capture", "cli_model", "cli_drift", "cli_stubs", "cli_verify")
 for _module in COMMAND_MODULES:
     import_module(f"freshmock.generators.{_module}")
 

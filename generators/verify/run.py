@@ -1,0 +1,43 @@
+"""``verify`` end to end, for the command and for ``refresh --verify``: read the mocks,
+take today's window of the store, reach a verdict per mocked interaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from freshmock.generators.infer import merge_window, update_partials
+from freshmock.generators.paths import PathRules
+from freshmock.generators.verify.readers import MockSet, read_mocks
+from freshmock.generators.verify.verdicts import Verdict, verify
+from freshmock.proxy.store import last_observed_day
+
+
+class NothingObserved(Exception):
+    """The store has no completed observation: nothing to verify against."""
+
+
+@dataclass
+class VerifyRun:
+    mocks: MockSet
+    verdicts: list[Verdict]
+    window: tuple[str, str]
+
+
+def run_verify(db, paths: list[Path], window_days: int, *, service: str | None = None,
+               max_age: timedelta | None = None, rules: PathRules | None = None,
+               now: datetime | None = None) -> VerifyRun:
+    """Raises ``MockFileError`` for an unreadable mock file, ``NothingObserved``."""
+    mocks = read_mocks(paths)
+    update_partials(db, rules=rules)
+    newest = last_observed_day(db)
+    if newest is None:
+        raise NothingObserved("the store has no completed observations")
+    end = date.fromisoformat(newest)
+    window = ((end - timedelta(days=window_days - 1)).isoformat(), end.isoformat())
+    current = merge_window(db, *window, rules=rules)
+    history = merge_window(db, rules=rules)
+    verdicts = verify(db, mocks.interactions, current, history, now=now or datetime.now(UTC),
+                      service=service, max_age=max_age, since=window[0])
+    return VerifyRun(mocks, verdicts, window)

@@ -1,0 +1,233 @@
+"""Per mocked interaction: stale, incomplete, unverifiable — by the drift rules of ``diff``.
+
+The mocks are the baseline and today's window the current side of the same
+comparison ``freshmock diff`` makes: ``diff.compare_windows`` decides what
+happened to endpoints and statuses (gone, media type changed, a new client
+error, a status added), ``drift.compare_nodes`` what happened to each body's
+fields. Breaking is **stale** (the mock shows something the dependency no
+longer does), risky and additive are **incomplete** (the dependency does
+something the mock never shows). Nothing is decided on thin evidence: an
+interaction whose endpoint was never observed, whose status never was, or
+whose evidence is below the drift rules' current-side minimum is
+**unverifiable**, with the reason, never counted as fine.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from freshmock.generators.check import parse_timestamp
+from freshmock.generators.diff import compare_windows
+from freshmock.generators.drift import Severity, compare_nodes
+from freshmock.generators.drift_rules import DriftThresholds
+from freshmock.generators.stub_baseline import StubbedEndpoint
+from freshmock.generators.verify.claims import CLAIM_WEIGHT, fit_to
+from freshmock.generators.verify.interaction import MockInteraction
+from freshmock.generators.verify.matching import Match, Matcher, fields
+from freshmock.generators.verify.pact_reader import node_at
+from freshmock.generators.verify.values import observed_values
+from freshmock.proxy.store import ENDPOINT_KEY
+
+STALE, INCOMPLETE, UNVERIFIABLE, FRESH = "stale", "incomplete", "unverifiable", "fresh"
+CLASS_ORDER = {STALE: 0, INCOMPLETE: 1, UNVERIFIABLE: 2}
+_CLASS_OF = {Severity.breaking: STALE, Severity.risky: INCOMPLETE, Severity.additive: INCOMPLETE}
+
+
+@dataclass(frozen=True)
+class Finding:
+    verdict: str  # stale | incomplete | unverifiable
+    kind: str  # a drift kind (property-removed...) or a verify one (never-observed...)
+    path: str  # JSON path, "-" for the exchange as a whole
+    mock: str  # what the mock says, in words
+    today: str  # what the dependency does, in words
+    severity: str = ""  # the drift severity behind it, "" for verify's own kinds
+    evidence: dict = field(default_factory=dict, compare=False)
+
+
+@dataclass
+class Verdict:
+    mock: MockInteraction
+    endpoint: dict | None = None  # the observed endpoint's key fields
+    findings: list[Finding] = field(default_factory=list)
+    observations: int = 0  # today's evidence behind the verdict
+    last_seen: str | None = None
+    age: timedelta | None = None
+    key: tuple | None = None  # the observed endpoint's key, when one matched
+    partial: object = None  # its statistics in the window (exemplar for --fix)
+
+    @property
+    def verdict(self) -> str:
+        if not self.findings:
+            return FRESH
+        return min((f.verdict for f in self.findings), key=CLASS_ORDER.__getitem__)
+
+    @property
+    def verified(self) -> bool:
+        """A verdict was reached on evidence (stale, incomplete or fresh)."""
+        return self.verdict != UNVERIFIABLE
+
+
+def _finding(change, **extra) -> Finding:
+    evidence = {k: v for k, v in change.evidence.items() if not k.startswith("baseline")}
+    mock = "mocked" if change.kind in ("endpoint-gone", "status-gone") else change.old
+    return Finding(_CLASS_OF[change.severity], change.kind, change.path, mock, change.new,
+                   change.severity.value, dict(evidence, **extra))
+
+
+def verify(db, mocks: list[MockInteraction], current: dict, history: dict, *,
+           now: datetime, service: str | None = None, max_age: timedelta | None = None,
+           since: str | None = None, rules: DriftThresholds | None = None) -> list[Verdict]:
+    rules = rules or DriftThresholds()
+    matcher = Matcher(db, current, history, service)
+    matches = [matcher.match(m) for m in mocks]
+    verdicts = [Verdict(m) for m in mocks]
+    _route_changes(verdicts, matches, current, rules)
+    for verdict, found in zip(verdicts, matches, strict=True):
+        _evidence(verdict, found, current, now)
+        if found.route is None or found.baseline_key is None:
+            verdict.findings.append(Finding(UNVERIFIABLE, "never-observed", "-",
+                                            verdict.mock.describe(),
+                                            found.reason or "not observed"))
+            continue
+        if found.key is None:
+            if found.other_media_types and not any(
+                    f.kind == "media-type-changed" for f in verdict.findings):
+                # one of several mocks of a status: diff's media-type-changed, per mock
+                verdict.findings.append(Finding(
+                    STALE, "media-type-changed", "-", verdict.mock.media_type or "none",
+                    ", ".join(found.other_media_types), Severity.breaking.value))
+            elif not any(f.verdict == STALE for f in verdict.findings):
+                today = ("endpoint observed before the window only, too little traffic in it "
+                         "to call it gone" if found.seen_before
+                         else "this status and media type never observed in the window")
+                verdict.findings.append(Finding(
+                    UNVERIFIABLE, "status-not-observed", "-", verdict.mock.describe(), today))
+            continue
+        if max_age is not None and verdict.age is not None and verdict.age > max_age:
+            verdict.findings = [Finding(
+                UNVERIFIABLE, "evidence-too-old", "-", verdict.mock.describe(),
+                f"last observed {verdict.last_seen}, older than --max-age",
+                evidence={"last_seen": verdict.last_seen})]
+            continue
+        _body_changes(db, verdict, current[found.key], found.key, rules, since)
+        if verdict.observations < rules.current_min_objects:
+            verdict.findings.append(Finding(
+                UNVERIFIABLE, "thin-evidence", "-", verdict.mock.describe(),
+                f"{verdict.observations} observations in the window; a missing field "
+                f"needs {rules.current_min_objects}",
+                evidence={"current": verdict.observations}))
+    for verdict in verdicts:
+        verdict.findings.sort(key=lambda f: (CLASS_ORDER[f.verdict], f.path, f.kind))
+    return verdicts
+
+
+def _evidence(verdict: Verdict, found: Match, current: dict, now: datetime) -> None:
+    if found.key is not None:
+        partial = current[found.key]
+        verdict.key, verdict.partial = found.key, partial
+        verdict.endpoint = fields(found.key)
+        verdict.observations = partial.observations
+        verdict.last_seen = partial.last_seen
+    elif found.route is not None and found.baseline_key is not None:
+        verdict.endpoint = fields(found.baseline_key)
+    if verdict.last_seen:
+        verdict.age = now - parse_timestamp(verdict.last_seen)
+
+
+def _route_changes(verdicts, matches, current: dict, rules) -> None:
+    """Endpoint and status changes: one ``compare_windows`` over every claimed key."""
+    baseline: dict[tuple, StubbedEndpoint] = {}
+    for found in matches:
+        if found.baseline_key is not None:
+            baseline[found.baseline_key] = StubbedEndpoint(CLAIM_WEIGHT, "", "")
+    if not baseline:
+        return
+    by_route: dict[tuple, list[Verdict]] = {}
+    for verdict, found in zip(verdicts, matches, strict=True):
+        if found.baseline_key is not None:
+            by_route.setdefault(found.route, []).append(verdict)
+    for drift in compare_windows(baseline, current, rules):
+        if drift.media_type is not None:
+            continue  # bodies: compared per mock below, each against its own claim
+        route = _route_of_drift(drift)
+        owners = by_route.get(route)
+        if not owners:
+            continue  # an endpoint no mock stands for: not the mocks' business
+        at_status = [v for v in owners if v.mock.status == drift.status]
+        if drift.status is not None and not at_status:
+            # a status no mock shows: said once per file, at its first interaction
+            firsts: dict = {}
+            for v in sorted(owners, key=lambda v: (str(v.mock.source), v.mock.line)):
+                firsts.setdefault(v.mock.source, v)
+            at_status = list(firsts.values())
+        for change in drift.changes:
+            for verdict in (owners if drift.status is None else at_status):
+                verdict.findings.append(_finding(change, status=drift.status))
+
+
+def _route_of_drift(drift) -> tuple:
+    """The route of a drift entry, field by field as the endpoint key names them."""
+    return tuple(getattr(drift, name, "") for name in ENDPOINT_KEY
+                 if name not in ("status", "media_type"))
+
+
+def _body_changes(db, verdict: Verdict, partial, key: tuple, rules, since) -> None:
+    mock = verdict.mock
+    current = partial.response.node
+    if mock.claim is None or not current:
+        if mock.claim is not None and not current:
+            verdict.findings.append(Finding(
+                UNVERIFIABLE, "body-not-kept", "$", "a JSON body",
+                "no JSON body kept for this endpoint"))
+        return
+    claim = fit_to(mock.claim, current) if mock.permissive else mock.claim
+    for change in compare_nodes(claim, current, "$", rules):
+        verdict.findings.append(_finding(change))
+    for rule in mock.value_rules:
+        finding = _check_value_rule(db, rule, current, key, rules, since)
+        if finding is not None:
+            verdict.findings.append(finding)
+
+
+def _check_value_rule(db, rule, current: dict, key, rules, since) -> Finding | None:
+    node = node_at(current, rule.path)
+    if not node:
+        return None  # the field itself is gone: compare_nodes said so
+    if rule.kind == "equality":
+        stats = node.get("string")
+        values = stats and stats.get("values")
+        enum_like = (values is not None and stats["n"] >= rules.enum_min_values
+                     and len(values) <= rules.enum_max_distinct)
+        if isinstance(rule.expected, str) and enum_like and rule.expected not in values:
+            return Finding(STALE, "value-not-observed", rule.path, repr(rule.expected),
+                           ", ".join(sorted(values)), evidence={"current": stats["n"]})
+        return None
+    if rule.kind in ("regex", "include"):
+        if "string" not in node:
+            return None
+        values = observed_values(db, key, rule.path, since)
+        if rule.kind == "regex":
+            pattern = re.compile(rule.expected)
+            bad = [v for v in values if isinstance(v, str) and not pattern.fullmatch(v)]
+            wanted = f"matches /{rule.expected}/"
+        else:
+            bad = [v for v in values if isinstance(v, str) and rule.expected not in v]
+            wanted = f"includes {rule.expected!r}"
+        if bad:
+            return Finding(STALE, f"{rule.kind}-mismatch", rule.path, wanted,
+                           f"{len(bad)} of {len(values)} kept values do not, e.g. {bad[0]!r}",
+                           evidence={"checked": len(values), "failed": len(bad)})
+        return None
+    if rule.kind in ("min", "max") and "array" in node:
+        lengths = [len(v) for v in observed_values(db, key, rule.path, since)
+                   if isinstance(v, list)]
+        bad = [n for n in lengths if (n < rule.expected if rule.kind == "min"
+                                      else n > rule.expected)]
+        if bad:
+            return Finding(STALE, f"array-{rule.kind}-length", rule.path,
+                           f"{rule.kind} {rule.expected} items",
+                           f"{len(bad)} of {len(lengths)} kept arrays have {bad[0]}",
+                           evidence={"checked": len(lengths), "failed": len(bad)})
+    return None
