@@ -17,12 +17,18 @@ from test_drift import record
 WINDOW = ("2026-10-27", "2026-11-02")
 
 
-def drifted_store(folder: Path) -> Path:
-    """v1 traffic on 2026-10-05, v2 on 2026-11-02; today's 7-day window holds only v2."""
-    db = folder / "store.db"
-    record(db, 1, "2026-10-05")
-    record(db, 2, "2026-11-02")
-    return db
+_STORES: dict[str, Path] = {}
+
+
+def drifted_store(tmp_path_factory) -> Path:
+    """v1 traffic on 2026-10-05, v2 on 2026-11-02, recorded through the real proxy once
+    per session; today's 7-day window holds only v2. Tests copy it before writing."""
+    if "store" not in _STORES:
+        db = tmp_path_factory.mktemp("verify-store") / "store.db"
+        record(db, 1, "2026-10-05")
+        record(db, 2, "2026-11-02")
+        _STORES["store"] = db
+    return _STORES["store"]
 
 
 V1_ORDER = {

@@ -68,7 +68,7 @@ def render_text(verdicts: list[Verdict], window: tuple[str, str]) -> str:
         lines.append(f"  observed: {_endpoint(v)}; {_evidence(v)}")
         for f in v.findings:
             where = "" if f.path == "-" else f" {f.path}"
-            lines.append(f"  {f.verdict:<12} {f.kind}{where}: mock {f.mock} → today {f.today}")
+            lines.append(f"  {f.verdict:<12} {f.kind}{where}: mock {f.mock}; today {f.today}")
         for note in v.mock.notes:
             lines.append(f"  note: {note}")
     return "\n".join(lines) + "\n"

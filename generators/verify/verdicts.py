@@ -71,7 +71,7 @@ class Verdict:
 
 def _finding(change, **extra) -> Finding:
     evidence = {k: v for k, v in change.evidence.items() if not k.startswith("baseline")}
-    mock = "mocked" if change.kind in ("endpoint-gone", "status-gone") else change.old
+    mock = "answers" if change.kind in ("endpoint-gone", "status-gone") else change.old
     return Finding(_CLASS_OF[change.severity], change.kind, change.path, mock, change.new,
                    change.severity.value, dict(evidence, **extra))
 
@@ -86,6 +86,12 @@ def verify(db, mocks: list[MockInteraction], current: dict, history: dict, *,
     _route_changes(verdicts, matches, current, rules)
     for verdict, found in zip(verdicts, matches, strict=True):
         _evidence(verdict, found, current, now)
+        if max_age is not None and verdict.age is not None and verdict.age > max_age:
+            verdict.findings = [Finding(
+                UNVERIFIABLE, "evidence-too-old", "-", verdict.mock.describe(),
+                f"newest evidence {verdict.last_seen}, older than --max-age",
+                evidence={"last_seen": verdict.last_seen})]
+            continue
         if found.route is None or found.baseline_key is None:
             verdict.findings.append(Finding(UNVERIFIABLE, "never-observed", "-",
                                             verdict.mock.describe(),
@@ -104,12 +110,6 @@ def verify(db, mocks: list[MockInteraction], current: dict, history: dict, *,
                          else "this status and media type never observed in the window")
                 verdict.findings.append(Finding(
                     UNVERIFIABLE, "status-not-observed", "-", verdict.mock.describe(), today))
-            continue
-        if max_age is not None and verdict.age is not None and verdict.age > max_age:
-            verdict.findings = [Finding(
-                UNVERIFIABLE, "evidence-too-old", "-", verdict.mock.describe(),
-                f"last observed {verdict.last_seen}, older than --max-age",
-                evidence={"last_seen": verdict.last_seen})]
             continue
         _body_changes(db, verdict, current[found.key], found.key, rules, since)
         if verdict.observations < rules.current_min_objects:
@@ -130,8 +130,15 @@ def _evidence(verdict: Verdict, found: Match, current: dict, now: datetime) -> N
         verdict.endpoint = fields(found.key)
         verdict.observations = partial.observations
         verdict.last_seen = partial.last_seen
-    elif found.route is not None and found.baseline_key is not None:
-        verdict.endpoint = fields(found.baseline_key)
+    else:
+        # no observation of the endpoint itself: the verdict rests on its service's traffic
+        if found.route is not None and found.baseline_key is not None:
+            verdict.endpoint = fields(found.baseline_key)
+        service = verdict.endpoint["service"] if verdict.endpoint else None
+        seen = [p for k, p in current.items() if service in (None, fields(k)["service"])]
+        if seen:
+            verdict.observations = sum(p.observations for p in seen)
+            verdict.last_seen = max(p.last_seen for p in seen)
     if verdict.last_seen:
         verdict.age = now - parse_timestamp(verdict.last_seen)
 
