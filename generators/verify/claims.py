@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from freshmock.generators.schema import observe
 from freshmock.generators.schema.formats import FORMATS
+from freshmock.generators.schema.stats import count
 
 CLAIM_WEIGHT = 1_000_000
 # An optional property of a schema: present in half the claimed objects, so
@@ -68,9 +69,15 @@ def fit_to(claim: dict, current: dict) -> dict:
     kept = {kind: stats for kind, stats in claim.items() if kind in current}
     if not kept:
         return claim
+    # the types dropped were accepted, not claimed: the field is as present as before
+    total, kept_total = count(claim), count(kept)
     out = {}
     for kind, stats in kept.items():
         stats = dict(stats)
+        if kept_total and kept_total != total:
+            stats["n"] = round(stats["n"] * total / kept_total)
+            if kind == "string":
+                stats["empty"] = round(stats["empty"] * total / kept_total)
         if kind == "array":
             stats["items"] = fit_to(stats["items"], current["array"]["items"])
         elif kind == "object" and "properties" in stats:
@@ -97,11 +104,15 @@ def claim_from_schema(schema: dict, resolve, weight: float = CLAIM_WEIGHT, depth
             merged = _merge_all_of(parts, resolve, depth)
             return claim_from_schema({**schema, **merged, "allOf": []} if merged else {},
                                      resolve, weight, depth + 1)
+    # A value has one type: alternatives share the weight, so the node's count
+    # (a property's presence) is the weight whatever the number of types.
     for alternative in ("oneOf", "anyOf"):
-        for part in schema.get(alternative, []):
-            _union(node, claim_from_schema(part, resolve, weight, depth + 1))
-    for kind in _types(schema):
-        _union(node, _claim_of_type(kind, schema, resolve, weight, depth))
+        parts = schema.get(alternative, [])
+        for part in parts:
+            _union(node, claim_from_schema(part, resolve, weight / len(parts), depth + 1))
+    kinds = _types(schema)
+    for kind in kinds:
+        _union(node, _claim_of_type(kind, schema, resolve, weight / len(kinds), depth))
     return node
 
 
@@ -159,7 +170,9 @@ def _claim_of_type(kind: str, schema: dict, resolve, weight: float, depth: int) 
     if kind == "integer":
         return {"integer": {"n": n, "min": 0, "max": 0}}
     if kind == "number":  # a JSON Schema number accepts integers too
-        return {"integer": {"n": n, "min": 0, "max": 0}, "number": {"n": n, "min": 0, "max": 0}}
+        half = round(weight / 2)
+        return {"integer": {"n": half, "min": 0, "max": 0},
+                "number": {"n": n - half, "min": 0, "max": 0}}
     if kind == "string":
         declared = schema.get("format")
         formats = [declared] if declared in FORMATS else []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import yaml
+
 from freshmock.generators.verify.json_spans import line_of, parse_spans
 from freshmock.generators.verify.yaml_nodes import line, walk
 
@@ -25,13 +27,20 @@ def json_locator(text: str):
 
 
 def yaml_locator(root):
+    """The line of the last key found (the key's own line, not its value's)."""
     def locate(*keys) -> int:
-        node = root
+        node, at = root, line(root)
         for key in keys:
-            nxt = walk(node, key)
-            if nxt is None:
-                break
-            node = nxt
-        return line(node)
+            if isinstance(node, yaml.MappingNode):
+                pair = next(((k, v) for k, v in node.value if k.value == key), None)
+                if pair is None:
+                    break
+                at, node = line(pair[0]), pair[1]
+            else:
+                nxt = walk(node, key)
+                if nxt is None:
+                    break
+                at, node = line(nxt), nxt
+        return at
 
     return locate

@@ -139,13 +139,18 @@ def read_pact(path: Path, document: dict, locate) -> list[MockInteraction]:
 def _apply(interaction: MockInteraction, rules: dict[str, list[dict]]) -> None:
     for path, matchers in sorted(rules.items()):
         node = node_at(interaction.claim, path)
+        if node is not None and matchers:
+            _any_format(node)  # a matcher claims a type (or a regex), not the example's format
         for matcher in matchers:
             kind = matcher.get("match")
             if kind in _NUMERIC and node is not None:
-                n = max(stats["n"] for stats in node.values())
-                node.clear()
-                node.update({t: ({"n": n, "min": 0, "max": 0} if t in ("integer", "number")
-                                 else {"n": n}) for t in _NUMERIC[kind]})
+                total = sum(stats["n"] for stats in node.values())
+                kinds = _NUMERIC[kind]
+                node.clear()  # the weight shared: one value has one type
+                for i, t in enumerate(kinds):
+                    n = total // len(kinds) + (total % len(kinds) if i == 0 else 0)
+                    node[t] = {"n": n, "min": 0, "max": 0} if t in ("integer", "number") else {
+                        "n": n}
             elif kind in ("values", "eachKey", "eachValue") and node is not None:
                 as_map(node)
             elif kind == "regex" and "regex" in matcher:
@@ -161,6 +166,17 @@ def _apply(interaction: MockInteraction, rules: dict[str, list[dict]]) -> None:
                 if isinstance(matcher.get(bound), int):
                     interaction.value_rules.append(ValueRule(path, bound, matcher[bound]))
     _equality_leaves(interaction, interaction.body, "$", set(rules))
+
+
+def _any_format(node: dict) -> None:
+    for kind, stats in node.items():
+        if kind == "string":
+            stats["formats"] = []
+        elif kind == "array":
+            _any_format(stats["items"])
+        elif kind == "object":
+            for child in (stats.get("properties") or {"*": stats.get("additional", {})}).values():
+                _any_format(child)
 
 
 def _equality_leaves(interaction, value, path: str, ruled: set[str]) -> None:

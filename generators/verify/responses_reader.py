@@ -22,7 +22,7 @@ from freshmock.generators.verify.interaction import (
 )
 from freshmock.generators.verify.yaml_nodes import YamlError, line, load_with_nodes, walk
 
-_TOML_TABLE = re.compile(r"^\s*\[\[\s*responses\s*\]\]", re.MULTILINE)
+_TOML_TABLE = re.compile(r"^[ \t]*\[\[[ \t]*responses[ \t]*\]\]", re.MULTILINE)
 
 
 def looks_like_responses_file(document) -> bool:
@@ -57,7 +57,9 @@ def read_responses_file(path: Path, text: str) -> list[MockInteraction]:
                 body = json.loads(raw)
             except ValueError:
                 body = None
-        media_type = normalise_media_type(response.get("content_type"))
+        headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+        media_type = normalise_media_type(response.get("content_type")
+                                          or headers.get("content-type"))
         out.append(MockInteraction(
             source=path, line=lines(index), entry=f"responses[{index}]", format="responses",
             method=str(response.get("method", "GET")).upper(),
