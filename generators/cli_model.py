@@ -127,14 +127,16 @@ def endpoints(
 
     rows = list_endpoints(_open(db))
     if as_json:
-        keys = ("service", "method", "path_template", "status", "media_type",
-                "observations", "first_seen", "last_seen")
+        keys = ("service", "method", "path_template", "operation", "discriminator", "status",
+                "media_type", "observations", "first_seen", "last_seen")
         typer.echo(json.dumps([{k: row[k] for k in keys} for row in rows], indent=2))
         return
     if not rows:
         typer.echo("no endpoints yet: run `freshmock infer` after recording", err=True)
     for row in rows:
+        operation = f" [{row['operation']}]" if row.get("operation") else ""
         typer.echo(
-            f"{row['service']}  {row['method']:<6} {row['path_template']}  {row['status']}  "
+            f"{row['service']}  {row['method']:<6} {row['path_template']}{operation}  "
+            f"{row['status']}  "
             f"{row['media_type'] or '-'}  {row['observations']} obs  last seen {row['last_seen']}"
         )

@@ -54,8 +54,10 @@ def _side(partials) -> Side | None:
 
 def _by_route(window: dict) -> dict[tuple, dict[tuple, object]]:
     routes: dict[tuple, dict[tuple, object]] = defaultdict(dict)
-    for (service, method, template, status, media_type), partial in window.items():
-        routes[(service, method, template)][(status, media_type)] = partial
+    for (service, method, template, operation, status, media_type), partial in window.items():
+        # an RPC operation is its own route; reports name it after the template
+        route_name = f"{template} [{operation}]" if operation else template
+        routes[(service, method, route_name)][(status, media_type)] = partial
     return routes
 
 

@@ -35,7 +35,7 @@ from freshmock.proxy.store import (
 )
 
 FORMAT = "freshmock-export"
-VERSION = 1
+VERSION = 2  # 2: endpoints carry operation and discriminator
 
 # The observation columns the writers read from an exemplar (exemplars.py),
 # plus its service, status and time. Anything else (the dependency's host and

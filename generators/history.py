@@ -54,6 +54,7 @@ def record_versions(db: sqlite_utils.Database, endpoints: list[dict]) -> int:
         new += 1
         rows.append({
             **{column: endpoint[column] for column in ENDPOINT_KEY},
+            "discriminator": endpoint.get("discriminator") or "",
             "version": 1 if current is None else current["version"] + 1,
             "shape_hash": digest,
             "request_schema": endpoint["request_schema"],

@@ -1,6 +1,8 @@
 """Infer one JSON Schema per endpoint from the observations in a store.
 
-An endpoint is (service, method, path template, status, media type). Each run
+An endpoint is (service, method, path template, operation, status, media
+type); the operation is "" unless the API names one in the request (RPC
+styles: ``freshmock.proxy.operations``). Each run
 folds only the observations newer than its watermark into per-day partials
 (mergeable statistics, see ``freshmock.generators.schema``), then publishes
 any window of days by merging its partials: the ``endpoints`` table holds the
@@ -31,6 +33,7 @@ from freshmock.generators.paths import PathRules, PathTemplater, is_parameter
 from freshmock.generators.schema import StatsBuilder, dumps, loads, publish_document
 from freshmock.generators.schema.builder import STATS_KEYWORD
 from freshmock.generators.schema.thresholds import STATE_VERSION
+from freshmock.proxy.operations import operation_of
 from freshmock.proxy.store import (
     ENDPOINT_KEY,
     PATH_SHAPES,
@@ -46,17 +49,20 @@ from freshmock.proxy.store import (
     lock_path_templates,
     read_partial,
     read_path_locks,
+    read_path_rules_text,
     read_path_shapes,
     read_watermark,
     replace_endpoints,
     run_in_write_transaction,
     write_partials,
+    write_path_rules_text,
     write_watermark,
 )
 
 WATERMARK = "infer_endpoints"
+_STAMP = "%Y-%m-%dT%H:%M:%SZ"
 # Stored partials are merged only with partials of the same format.
-PARTIALS_VERSION = f"stats-v{STATE_VERSION}-candidates-v1"
+PARTIALS_VERSION = f"stats-v{STATE_VERSION}-candidates-v1-operations-v1"
 _UPDATE_ATTEMPTS = 3
 
 class _Templaters(dict):
@@ -76,14 +82,40 @@ class _Templaters(dict):
         return self[service]
 
 
-def endpoint_key(row: dict, templater: PathTemplater) -> tuple:
-    return (
-        row["service"],
-        row["method"],
-        templater.template(row["path"]),
-        row["status"],
-        row["response_media_type"],
+def stored_rules(db: sqlite_utils.Database, rules: PathRules | None = None) -> PathRules:
+    """The rules to template with: ``rules`` when a command was given ``--config``
+    (they then become the store's), else the ones the store keeps."""
+    if rules is not None:
+        if read_path_rules_text(db) != rules.to_json():
+            write_path_rules_text(db, rules.to_json(), datetime.now(UTC).strftime(_STAMP))
+        return rules
+    text = read_path_rules_text(db)
+    return PathRules() if text is None else PathRules.from_json(text)
+
+
+def row_operation(row: dict, rules: PathRules) -> tuple[str, str]:
+    """``(operation, discriminator)`` of a stored observation.
+
+    The sidecar stored it (from the built-in protocols) before sampling could
+    drop the body; ``[paths] discriminators`` are applied to the stored request
+    here, and where they find nothing (a sampled-out body) the stored value stands.
+    Rows from before operations were stored get them derived now.
+    """
+    stored = row.get("operation")
+    if stored is not None and not rules.discriminators:
+        return stored, row.get("discriminator") or ""
+    try:
+        headers = json.loads(row.get("request_headers") or "[]")
+    except ValueError:
+        headers = []
+    found = operation_of(
+        row["path"], row.get("query") or "", headers, row.get("request_media_type") or "",
+        row.get("request_body"),
+        rules.discriminators,
     )
+    if not found[0] and stored:
+        return stored, row.get("discriminator") or ""
+    return found
 
 
 @dataclass
@@ -91,6 +123,7 @@ class _Partial:
     """What one endpoint's observations add up to, over a day or a window."""
 
     observations: int = 0
+    discriminator: str = ""
     first_seen: str = ""
     last_seen: str = ""
     # Exemplar candidates by response shape (see exemplar_choice); failing
@@ -100,7 +133,8 @@ class _Partial:
     request: StatsBuilder = field(default_factory=StatsBuilder)
     response: StatsBuilder = field(default_factory=StatsBuilder)
 
-    def add(self, row: dict) -> None:
+    def add(self, row: dict, discriminator: str = "") -> None:
+        self.discriminator = self.discriminator or discriminator
         seen = row["observed_at"]
         self._count(seen, seen, 1, (0 if row.get("sampled_out") else 1, seen, row["id"]))
         request = json_body(
@@ -119,6 +153,7 @@ class _Partial:
 
     def add_stored(self, row: dict) -> None:
         """Merge a stored partial (an ``infer_partials`` row) into this one."""
+        self.discriminator = self.discriminator or row.get("discriminator") or ""
         exemplar = (row["exemplar_kept"], row["exemplar_observed_at"], row["exemplar_id"])
         self._count(row["first_seen"], row["last_seen"], row["observations"], exemplar)
         self.request = _merged(self.request, row["request_stats"])
@@ -138,6 +173,7 @@ class _Partial:
         kept, observed_at, exemplar_id = self.exemplar
         return {
             **dict(zip((*ENDPOINT_KEY, "day"), key, strict=True)),
+            "discriminator": self.discriminator,
             "observations": self.observations,
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
@@ -156,6 +192,7 @@ class _Partial:
     def endpoint_row(self, key: tuple) -> dict:
         return {
             **dict(zip(ENDPOINT_KEY, key, strict=True)),
+            "discriminator": self.discriminator,
             "observations": self.observations,
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
@@ -194,16 +231,20 @@ def update_partials(
     stored partials and the watermark move happen in one transaction, retried
     if another run moved the watermark meanwhile.
     """
+    rules = stored_rules(db, rules)
+    # Partials are filed by operation as the rules said when they were folded
+    # in: other rules start over.
+    version = f"{PARTIALS_VERSION}-rules-{rules.digest()}"
     for _ in range(_UPDATE_ATTEMPTS):
         watermark = read_watermark(db, WATERMARK)
-        fresh = rebuild or watermark is None or watermark[1] != PARTIALS_VERSION
+        fresh = rebuild or watermark is None or watermark[1] != version
         after = 0 if fresh else watermark[0]
         upto = last_observation_id(db)
         if upto <= after and not fresh:
             return 0
         # Two passes: the paths first, so every new row is filed under templates
         # learnt from all the paths, then the rows themselves, streamed.
-        templaters = _Templaters(db, rules or PathRules(), fresh)
+        templaters = _Templaters(db, rules, fresh)
         shapes: Counter[tuple[str, str]] = Counter()
         for service, path in iter_paths_between(db, after, upto):
             templater = templaters.get(service)
@@ -213,8 +254,12 @@ def update_partials(
         partials: dict[tuple, _Partial] = {}
         folded = 0
         for row in iter_observations_between(db, after, upto):
-            key = endpoint_key(row, templaters.get(row["service"]))
-            partials.setdefault((*key, row["observed_at"][:10]), _Partial()).add(row)
+            templater = templaters.get(row["service"])
+            operation, discriminator = row_operation(row, rules)
+            key = (row["service"], row["method"], templater.template(row["path"]), operation,
+                   row["status"], row["response_media_type"])
+            partials.setdefault((*key, row["observed_at"][:10]), _Partial()).add(
+                row, discriminator)
             folded += 1
 
         def commit(
@@ -233,7 +278,7 @@ def update_partials(
                     partial.add_stored(stored)
                 rows.append(partial.stored_row(key))
             write_partials(db, rows)
-            write_watermark(db, WATERMARK, upto, PARTIALS_VERSION)
+            write_watermark(db, WATERMARK, upto, version)
             return True
 
         if run_in_write_transaction(db, commit):
@@ -255,7 +300,7 @@ def merge_window(
     templates learnt since (a position that has now merged into a parameter)
     re-file it, and partials that land on one template merge.
     """
-    templaters = _Templaters(db, rules or PathRules())
+    templaters = _Templaters(db, stored_rules(db, rules))
     merged: dict[tuple, _Partial] = {}
     for stored in iter_partials(db, since, until):
         key = [stored[column] for column in ENDPOINT_KEY]

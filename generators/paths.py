@@ -20,9 +20,13 @@ template that is all literal may still be absorbed by a new parameter.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from freshmock.proxy.operations import OperationRule, parse_rule
 
 PARAM = "{}"  # trie key for a parameter position
 
@@ -64,6 +68,30 @@ class PathRules:
     merge_threshold: int = DEFAULT_MERGE_THRESHOLD
     pinned: tuple[str, ...] = ()  # e.g. "/repos/{owner}/{repo}"
     literals: frozenset[str] = field(default_factory=frozenset)  # never parameters
+    # where an RPC API names its operation, beyond the protocols freshmock knows
+    discriminators: tuple[OperationRule, ...] = ()
+
+    def to_json(self) -> str:
+        """Canonical text: what the store keeps, and what ``digest`` hashes."""
+        return json.dumps({
+            "merge_threshold": self.merge_threshold,
+            "templates": list(self.pinned),
+            "literals": sorted(self.literals),
+            "discriminators": [
+                {"use": rule.discriminator, "path": rule.path} for rule in self.discriminators
+            ],
+        }, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> PathRules:
+        data = json.loads(text)
+        return cls(
+            data["merge_threshold"], tuple(data["templates"]), frozenset(data["literals"]),
+            tuple(parse_rule(d["use"], d["path"]) for d in data["discriminators"]),
+        )
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:12]
 
 
 class _Node:
@@ -247,7 +275,7 @@ def load_path_rules(path) -> PathRules:
     table = read_toml(path, PathRulesError).get("paths", {})
     if not isinstance(table, dict):
         raise PathRulesError(f"{path}: paths must be a [paths] table")
-    unknown = set(table) - {"merge_threshold", "templates", "literals"}
+    unknown = set(table) - {"merge_threshold", "templates", "literals", "discriminators"}
     if unknown:
         raise PathRulesError(f"{path}: [paths] has unknown keys: {', '.join(sorted(unknown))}")
     threshold = table.get("merge_threshold", DEFAULT_MERGE_THRESHOLD)
@@ -261,7 +289,29 @@ def load_path_rules(path) -> PathRules:
     bad = [t for t in templates if not t.startswith("/")]
     if bad:
         raise PathRulesError(f"{path}: [paths] templates must start with '/': {bad[0]!r}")
-    return PathRules(threshold, tuple(templates), frozenset(table.get("literals", [])))
+    return PathRules(threshold, tuple(templates), frozenset(table.get("literals", [])),
+                     _discriminators(path, table.get("discriminators", [])))
+
+
+def _discriminators(path, entries) -> tuple[OperationRule, ...]:
+    """``["header:X-Op", {use = "body:action", path = "/rpc"}]``: first match wins."""
+    if not isinstance(entries, list):
+        raise PathRulesError(f"{path}: [paths] discriminators must be a list")
+    rules = []
+    for entry in entries:
+        use, where = (entry, "") if isinstance(entry, str) else (
+            (entry.get("use"), entry.get("path", "")) if isinstance(entry, dict) else (None, ""))
+        if not isinstance(use, str) or not isinstance(where, str) or (
+            isinstance(entry, dict) and set(entry) - {"use", "path"}
+        ):
+            raise PathRulesError(
+                f"{path}: [paths] discriminators entries are \"header:NAME\", \"query:NAME\", "
+                f"\"body:FIELD\" or {{use = \"...\", path = \"/template\"}}, not {entry!r}")
+        try:
+            rules.append(parse_rule(use, where))
+        except ValueError as error:
+            raise PathRulesError(f"{path}: [paths] discriminators: {error}") from None
+    return tuple(rules)
 
 
 def path_template(path: str) -> str:

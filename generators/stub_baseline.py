@@ -36,7 +36,8 @@ def read_stub_baseline(folder: Path) -> dict[tuple, StubbedEndpoint]:
         try:
             meta = json.loads(path.read_text(encoding="utf-8"))["metadata"]["freshmock"]
             method, template = meta["endpoint"].split(" ", 1)
-            key = (meta["service"], method, template, meta["status"], meta["media_type"])
+            key = (meta["service"], method, template, meta.get("operation", ""),
+                   meta["status"], meta["media_type"])
             entry = StubbedEndpoint(meta["observations"], meta["first_observed"],
                                     meta["last_observed"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):

@@ -45,7 +45,10 @@ class WrittenStub:
 
 
 def mapping_name(endpoint: dict, with_media_type: bool) -> str:
-    parts = [endpoint["method"], slug(endpoint["path_template"]), str(endpoint["status"])]
+    parts = [endpoint["method"], slug(endpoint["path_template"])]
+    if endpoint.get("operation"):
+        parts.append(slug(endpoint["operation"]))
+    parts.append(str(endpoint["status"]))
     if with_media_type:
         parts.append(slug(endpoint["media_type"] or "none"))
     return "-".join(slug(part) for part in parts) + ".json"
@@ -127,6 +130,8 @@ def render_mapping(env, endpoint: dict, exemplar: Exemplar, dominant: bool,
     metadata = {
         "service": endpoint["service"],
         "endpoint": f"{endpoint['method']} {endpoint['path_template']}",
+        **({"operation": endpoint["operation"], "discriminator": endpoint["discriminator"]}
+           if endpoint.get("operation") else {}),
         "status": endpoint["status"],
         "media_type": endpoint["media_type"],
         "first_observed": endpoint["first_seen"],

@@ -19,6 +19,7 @@ from freshmock.proxy.bodies import (
     sha256_hex,
 )
 from freshmock.proxy.capture import Capture, HeaderFields, WebSocketCapture
+from freshmock.proxy.operations import operation_of
 from freshmock.proxy.redaction import Redactor, count_redacted, default_redactor
 from freshmock.proxy.sampling import Sampler, body_shape, endpoint_key, shape_digest
 
@@ -159,6 +160,11 @@ def build_observation(
         + _count_redacted_headers(capture.response_headers, response_headers)
         + count_redacted(redacted_query) - count_redacted(query)
     )
+    # From what is stored (redacted), before sampling drops the body: a
+    # sampled-out GraphQL or JSON-RPC row keeps its operation.
+    operation, discriminator = operation_of(
+        path, redacted_query, request_headers, request.media_type, request.data
+    )
     duration_ms = None
     if capture.ended_at is not None:
         duration_ms = round((capture.ended_at - capture.started_at) * 1000, 3)
@@ -189,10 +195,13 @@ def build_observation(
         "duration_ms": duration_ms,
         "error": storable_text(capture.error) or request.decode_error or response.decode_error,
         "flow_id": storable_text(capture.flow_id),
+        "operation": storable_text(operation),
+        "discriminator": discriminator,
     }
     return Observation(
         row=row,
-        endpoint=endpoint_key(service, method, path),
+        # each operation its own budget: one busy query must not starve the others
+        endpoint=endpoint_key(service, method, path) + (f" {operation}" if operation else ""),
         shape=shape_digest(capture.status, request.shape, response.shape),
         has_body=bool(request.data) or bool(response.data),
         redacted=redacted,

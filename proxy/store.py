@@ -49,14 +49,23 @@ OBSERVATION_COLUMNS = {
     "response_streamed": int,  # 1: the response went to the client live, through a tee
     "sampled_out": int,  # 1: over the endpoint's hourly budget; bodies not kept
     "flow_id": str,  # mitmproxy's flow id; links websocket_messages to their handshake
+    # The RPC operation the request names (proxy/operations.py), "" when the API
+    # routes by path; null in rows written before freshmock knew operations.
+    "operation": str,
+    "discriminator": str,  # where it came from: header:X-Amz-Target, graphql, ...
 }
 
 ENDPOINT_COLUMNS = {
     "service": str,
     "method": str,
     "path_template": str,
+    # The RPC operation ("" when the API routes by path: REST) and where it
+    # came from (proxy/operations.py): header:X-Amz-Target, query:Action,
+    # form:Action, graphql, jsonrpc, header:/query:/body: of a [paths] rule.
+    "operation": str,
     "status": int,
     "media_type": str,
+    "discriminator": str,
     "observations": int,
     "first_seen": str,
     "last_seen": str,
@@ -68,7 +77,7 @@ ENDPOINT_COLUMNS = {
     "request_stats": str,
     "response_stats": str,
 }
-ENDPOINT_KEY = ("service", "method", "path_template", "status", "media_type")
+ENDPOINT_KEY = ("service", "method", "path_template", "operation", "status", "media_type")
 
 
 class StoreError(Exception):
@@ -134,6 +143,18 @@ def ensure_tables(db: sqlite_utils.Database) -> None:
         db[OBSERVATIONS].create_index(["observed_at"])
     if not db[ENDPOINTS].exists():
         db[ENDPOINTS].create(ENDPOINT_COLUMNS, pk=ENDPOINT_KEY)
+    else:
+        add_operation_to_key(db[ENDPOINTS], ENDPOINT_KEY)
+
+
+def add_operation_to_key(table: sqlite_utils.db.Table, key: tuple) -> None:
+    """A table keyed by endpoint from before operations: ``operation`` = "" (every
+    endpoint then routed by path alone) joins the primary key; rows are kept."""
+    if "operation" in {column.name for column in table.columns}:
+        return
+    table.add_column("operation", str, not_null_default="")
+    table.add_column("discriminator", str, not_null_default="")
+    table.transform(pk=key)
 
 
 def insert_observations(db: sqlite_utils.Database, rows: list[dict]) -> None:
@@ -191,6 +212,7 @@ INFER_WATERMARKS = "infer_watermarks"
 INFER_PARTIAL_COLUMNS = {
     **{name: ENDPOINT_COLUMNS[name] for name in ENDPOINT_KEY},
     "day": str,  # YYYY-MM-DD, UTC
+    "discriminator": str,
     "observations": int,
     "first_seen": str,
     "last_seen": str,
@@ -218,6 +240,7 @@ def ensure_infer_tables(db: sqlite_utils.Database) -> None:
     if not db[INFER_PARTIALS].exists():
         db[INFER_PARTIALS].create(INFER_PARTIAL_COLUMNS, pk=INFER_PARTIAL_KEY)
     else:
+        add_operation_to_key(db[INFER_PARTIALS], INFER_PARTIAL_KEY)
         add_missing_columns(db[INFER_PARTIALS], INFER_PARTIAL_COLUMNS)
     if not db[INFER_WATERMARKS].exists():
         db[INFER_WATERMARKS].create(INFER_WATERMARK_COLUMNS, pk="name")
@@ -445,6 +468,10 @@ def iter_websocket_messages(db: sqlite_utils.Database, flow_id: str) -> Iterator
 
 PATH_SHAPES = "path_shapes"
 PATH_LOCKS = "path_locks"
+# The [paths] rules every command templates with (JSON, opaque here): set by
+# the last command given --config, so infer, generate, diff, serve, export
+# agree without each being handed the file.
+PATH_RULES = "path_rules"
 
 
 def ensure_path_tables(db: sqlite_utils.Database) -> None:
@@ -455,6 +482,23 @@ def ensure_path_tables(db: sqlite_utils.Database) -> None:
     if not db[PATH_LOCKS].exists():
         db[PATH_LOCKS].create(
             {"service": str, "template": str, "accepted_at": str}, pk=("service", "template")
+        )
+
+
+def read_path_rules_text(db: sqlite_utils.Database) -> str | None:
+    if not db[PATH_RULES].exists():
+        return None
+    row = db.execute(f"select rules from {PATH_RULES} where name = 'paths'").fetchone()
+    return row[0] if row else None
+
+
+def write_path_rules_text(db: sqlite_utils.Database, text: str, at: str) -> None:
+    if not db[PATH_RULES].exists():
+        db[PATH_RULES].create({"name": str, "rules": str, "saved_at": str}, pk="name")
+    with db.conn:
+        db.conn.execute(
+            f"insert or replace into {PATH_RULES} (name, rules, saved_at) values ('paths', ?, ?)",
+            [text, at],
         )
 
 
@@ -499,6 +543,7 @@ def lock_path_templates(db: sqlite_utils.Database, templates: Iterable[tuple[str
 SCHEMA_VERSIONS = "schema_versions"
 SCHEMA_VERSION_COLUMNS = {
     **{name: ENDPOINT_COLUMNS[name] for name in ENDPOINT_KEY},
+    "discriminator": str,
     "version": int,
     "shape_hash": str,  # sha256 of the schemas with sample counts removed
     "request_schema": str,
@@ -513,6 +558,8 @@ SCHEMA_VERSION_COLUMNS = {
 def ensure_history_table(db: sqlite_utils.Database) -> None:
     if not db[SCHEMA_VERSIONS].exists():
         db[SCHEMA_VERSIONS].create(SCHEMA_VERSION_COLUMNS, pk=(*ENDPOINT_KEY, "version"))
+    else:
+        add_operation_to_key(db[SCHEMA_VERSIONS], (*ENDPOINT_KEY, "version"))
 
 
 def latest_schema_versions(db: sqlite_utils.Database) -> dict[tuple, dict]:

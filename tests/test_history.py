@@ -25,7 +25,7 @@ def user(n: int, with_phone: bool = False) -> dict:
 
 
 def key():
-    return ("shop", "GET", "/users/{user_id}", 200, "application/json")
+    return ("shop", "GET", "/users/{user_id}", "", 200, "application/json")
 
 
 def test_a_new_version_only_when_the_shape_changes(tmp_path):

