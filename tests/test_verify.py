@@ -11,12 +11,17 @@ import http.client
 import json
 import shutil
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import requests
 import vcr
 
+from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
+
+from capture_kit import http_exchange
 from conftest import REPO, free_port, freshmock_command, running_peer
 from drift_service import DriftService
 from verify_kit import WIREMOCK_EXPECTED, drifted_store, findings, write_wiremock_mocks
@@ -293,3 +298,78 @@ def test_fix_rewrites_only_stale_cassette_lines_and_vcrpy_replays_them(store, ca
     assert not {k[2:] for k in _vcr_findings(after)} & {
         ("property-removed", "$.note"), ("type-widened", "$.total"),
         ("type-changed", "$.nickname")}
+
+
+# --- RPC: one path, operations told apart by X-Amz-Target ---------------------------
+
+
+class _RpcHandler(BaseHTTPRequestHandler):
+    """POST / naming its operation in X-Amz-Target, as AWS JSON protocols do (v2 shapes).
+
+    Bodies are application/json: whether application/x-amz-json-1.0 is JSON is
+    issue 16's single "is this JSON" home, not this test's business."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        target = self.headers["X-Amz-Target"]
+        if target == "Shop_2026.GetOrder":
+            payload = {"Order": {"Id": "o-1", "Total": 12}}  # v1 also sent "Note"
+        else:
+            payload = {"Things": [{"Name": "a"}], "NextToken": None}
+        body = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _rpc_mapping(target: str | None, body: dict) -> dict:
+    request = {"method": "POST", "url": "/"}
+    if target:
+        request["headers"] = {"X-Amz-Target": {"equalTo": target}}
+    return {"request": request, "response": {
+        "status": 200, "headers": {"Content-Type": "application/json"},
+        "jsonBody": body}}
+
+
+def test_rpc_mocks_are_matched_on_their_operation(tmp_path):
+    db = tmp_path / "rpc.db"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RpcHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        config = SidecarConfig(str(db), upstream=f"http://127.0.0.1:{server.server_port}",
+                               listen_port=0, service="shop-rpc")
+        with SidecarThread(config) as sidecar:
+            for n in range(80):
+                target = "Shop_2026.GetOrder" if n % 2 else "Shop_2026.ListThings"
+                status, _, _ = http_exchange(sidecar.port, "POST", "/", b"{}", {
+                    "X-Amz-Target": target, "Content-Type": "application/json"})
+                assert status == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+    mocks = tmp_path / "mappings"
+    mocks.mkdir()
+    (mocks / "get-order.json").write_text(json.dumps(_rpc_mapping(
+        "Shop_2026.GetOrder", {"Order": {"Id": "o-9", "Total": 3, "Note": "x"}}), indent=2))
+    (mocks / "list-things.json").write_text(json.dumps(_rpc_mapping(
+        "Shop_2026.ListThings", {"Things": [{"Name": "b"}], "NextToken": None}), indent=2))
+    (mocks / "any-call.json").write_text(json.dumps(_rpc_mapping(None, {"Order": {}})))
+    code, result = report(db, mocks)
+    assert code == 1
+    assert findings(result) == {
+        # matched to GetOrder, not to ListThings (whose shape it would break entirely)
+        ("get-order.json", "stale", "property-removed", "$.Order.Note"),
+        ("any-call.json", "unverifiable", "operation-unknown", None),
+    }
+    verdicts = {Path(m["file"]).name: m for m in result["mocks"]}
+    assert verdicts["get-order.json"]["endpoint"]["operation"] == "Shop_2026.GetOrder"
+    assert verdicts["list-things.json"]["verdict"] == "fresh"
+    assert verdicts["list-things.json"]["evidence"]["observations"] == 40

@@ -49,7 +49,8 @@ class MockInteraction:
 
     def describe(self) -> str:
         status = self.status if self.status is not None else f"{self.status_class}xx"
-        return f"{self.method} {self.path.value} → {status}"
+        operation = f" [{self.operation}]" if self.operation else ""
+        return f"{self.method} {self.path.value}{operation} → {status}"
 
     def location(self) -> str:
         return f"{self.source}:{self.line}"

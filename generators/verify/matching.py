@@ -43,6 +43,7 @@ class Match:
     reason: str = ""
     seen_before: bool = False  # the route was observed, only not in the window
     other_media_types: tuple = ()  # the status is observed today, only with these
+    reason_kind: str = "never-observed"  # what an unmatched interaction's reason is
 
 
 class Matcher:
@@ -63,7 +64,13 @@ class Matcher:
         return routes
 
     def match(self, mock: MockInteraction) -> Match:
+        self.ambiguous: list[str] = []
         route = self._best(mock, self.current, current=True)
+        if self.ambiguous:
+            return Match(None, reason=f"the mock names no operation, and {len(self.ambiguous)} "
+                         f"are observed on this path ({', '.join(self.ambiguous[:5])}): "
+                         "match one (X-Amz-Target, Action, operationName)",
+                         reason_kind="operation-unknown")
         if route is None:
             old = self._best(mock, self.history, current=False)
             if old is None:
@@ -122,7 +129,14 @@ class Matcher:
             candidates.append((literals, sum(p.observations for p in entries.values()), route))
         if not candidates:
             return None
-        return max(candidates)[2]
+        best = max(candidates)
+        operations = {fields(next(iter(routes[c[2]])))["operation"] if "operation" in
+                      ENDPOINT_KEY else "" for c in candidates if c[0] == best[0]}
+        if not mock.operation and len(operations - {""}) > 1:
+            # the mock answers every operation of an RPC path: no one of them is its claim
+            self.ambiguous = sorted(operations - {""})
+            return None
+        return best[2]
 
     def _path_fits(self, mock, template: str, route, entries, current: bool) -> bool:
         matcher = mock.path

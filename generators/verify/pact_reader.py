@@ -18,6 +18,7 @@ import binascii
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 from freshmock.generators.verify.claims import as_map, claim_from_value
 from freshmock.generators.verify.interaction import (
@@ -26,6 +27,7 @@ from freshmock.generators.verify.interaction import (
     ValueRule,
     normalise_media_type,
 )
+from freshmock.proxy.operations import operation_of
 
 _STATUS_CLASSES = {"information": 1, "success": 2, "redirect": 3, "clientError": 4,
                    "serverError": 5, "error": None, "nonError": None}
@@ -222,14 +224,16 @@ def _value_at(value, path: str):
 
 
 def _operation(request: dict) -> str:
-    target = _header(request.get("headers"), "x-amz-target")
-    if target:
-        return str(target)
-    query = request.get("query")
-    if isinstance(query, dict) and query.get("Action"):
-        action = query["Action"]
-        return str(action[0] if isinstance(action, list) else action)
-    body, _ = _body(request)
-    if isinstance(body, dict) and isinstance(body.get("operationName"), str):
-        return body["operationName"]
-    return ""
+    """The operation the contract's request names, read as the sidecar reads it."""
+    query = request.get("query") or ""
+    if isinstance(query, dict):  # v3/v4: {name: [values]}
+        query = urlencode([(k, v) for k, values in query.items()
+                           for v in (values if isinstance(values, list) else [values])])
+    headers = [(k, v) for k, values in (request.get("headers") or {}).items()
+               for v in (values if isinstance(values, list) else [values])]
+    body, content_type = _body(request)
+    media_type = normalise_media_type(_header(request.get("headers"), "content-type")
+                                      or content_type) or ""
+    raw = json.dumps(body).encode() if body is not None and not isinstance(body, str) else (
+        body.encode() if isinstance(body, str) else None)
+    return operation_of(str(request.get("path", "/")), str(query), headers, media_type, raw)[0]

@@ -21,9 +21,13 @@ def observed_values(db, key: tuple, path: str, since: str | None) -> list:
     sql = ("select path, response_media_type, response_body, response_body_truncated "
            "from observations where service = ? and method = ? and status = ? "
            "and response_body is not null and observed_at >= ? order by id desc")
+    args = [f["service"], f["method"], f["status"], since or ""]
+    if f.get("operation"):
+        sql = sql.replace(" order by", " and operation = ? order by")
+        args.append(f["operation"])
     values: list = []
     bodies = 0
-    for row in db.execute(sql, [f["service"], f["method"], f["status"], since or ""]):
+    for row in db.execute(sql, args):
         if bodies >= SAMPLE_LIMIT:
             break
         if not template_matches(f["path_template"], row[0]):

@@ -21,6 +21,7 @@ from freshmock.generators.verify.interaction import (
     normalise_media_type,
 )
 from freshmock.generators.verify.yaml_nodes import YamlError, line, load_with_nodes, walk
+from freshmock.proxy.operations import operation_of
 
 
 def looks_like_cassette(document) -> bool:
@@ -86,20 +87,13 @@ def read_cassette(path: Path, text: str) -> list[MockInteraction]:
 
 
 def _operation(request: dict) -> str:
-    target = header(request.get("headers"), "x-amz-target")
-    if target:
-        return str(target)
-    from urllib.parse import parse_qs
-
-    action = parse_qs(urlsplit(str(request.get("uri", ""))).query).get("Action")
-    if action:
-        return action[0]
+    """The operation the recorded request names, read as the sidecar reads it."""
+    uri = urlsplit(str(request.get("uri", "")))
+    headers = [(k, v) for k, values in (request.get("headers") or {}).items()
+               for v in (values if isinstance(values, list) else [values])]
     body = request.get("body")
-    if isinstance(body, str) and body.startswith("{"):
-        try:
-            parsed = json.loads(body)
-        except ValueError:
-            return ""
-        if isinstance(parsed, dict) and isinstance(parsed.get("operationName"), str):
-            return parsed["operationName"]
-    return ""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    media_type = normalise_media_type(header(request.get("headers"), "content-type")) or ""
+    return operation_of(uri.path, uri.query, headers, media_type,
+                        body if isinstance(body, bytes) else None)[0]

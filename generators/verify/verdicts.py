@@ -28,7 +28,6 @@ from freshmock.generators.verify.interaction import MockInteraction
 from freshmock.generators.verify.matching import Match, Matcher, fields
 from freshmock.generators.verify.pact_reader import node_at
 from freshmock.generators.verify.values import observed_values
-from freshmock.proxy.store import ENDPOINT_KEY
 
 STALE, INCOMPLETE, UNVERIFIABLE, FRESH = "stale", "incomplete", "unverifiable", "fresh"
 CLASS_ORDER = {STALE: 0, INCOMPLETE: 1, UNVERIFIABLE: 2}
@@ -93,7 +92,7 @@ def verify(db, mocks: list[MockInteraction], current: dict, history: dict, *,
                 evidence={"last_seen": verdict.last_seen})]
             continue
         if found.route is None or found.baseline_key is None:
-            verdict.findings.append(Finding(UNVERIFIABLE, "never-observed", "-",
+            verdict.findings.append(Finding(UNVERIFIABLE, found.reason_kind, "-",
                                             verdict.mock.describe(),
                                             found.reason or "not observed"))
             continue
@@ -154,12 +153,11 @@ def _route_changes(verdicts, matches, current: dict, rules) -> None:
     by_route: dict[tuple, list[Verdict]] = {}
     for verdict, found in zip(verdicts, matches, strict=True):
         if found.baseline_key is not None:
-            by_route.setdefault(found.route, []).append(verdict)
+            by_route.setdefault(_drift_route(found.baseline_key), []).append(verdict)
     for drift in compare_windows(baseline, current, rules):
         if drift.media_type is not None:
             continue  # bodies: compared per mock below, each against its own claim
-        route = _route_of_drift(drift)
-        owners = by_route.get(route)
+        owners = by_route.get((drift.service, drift.method, drift.path_template))
         if not owners:
             continue  # an endpoint no mock stands for: not the mocks' business
         at_status = [v for v in owners if v.mock.status == drift.status]
@@ -174,10 +172,12 @@ def _route_changes(verdicts, matches, current: dict, rules) -> None:
                 verdict.findings.append(_finding(change, status=drift.status))
 
 
-def _route_of_drift(drift) -> tuple:
-    """The route of a drift entry, field by field as the endpoint key names them."""
-    return tuple(getattr(drift, name, "") for name in ENDPOINT_KEY
-                 if name not in ("status", "media_type"))
+def _drift_route(key: tuple) -> tuple:
+    """How ``compare_windows`` names a key's route: an RPC operation after its template."""
+    f = fields(key)
+    operation = f.get("operation") or ""
+    template = f"{f['path_template']} [{operation}]" if operation else f["path_template"]
+    return (f["service"], f["method"], template)
 
 
 def _body_changes(db, verdict: Verdict, partial, key: tuple, rules, since) -> None:
