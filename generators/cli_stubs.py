@@ -90,6 +90,9 @@ def refresh(
     branch: Annotated[str, typer.Option(help="Branch for --commit.")] = "freshmock/refresh",
     service: Annotated[str | None, typer.Option(help="Only this dependency.")] = None,
     window: WindowOption = "28d",
+    verify: Annotated[list[Path] | None, typer.Option(
+        "--verify", help="Hand-written mocks (files or folders, repeatable) to check as "
+                         "`freshmock verify` does; the PR body lists the stale ones.")] = None,
 ) -> None:
     """Nightly refresh: drift against the stubs in OUT, regenerate them, write a PR body.
 
@@ -113,7 +116,9 @@ def refresh(
     since = _publish_window(store, window)
     if not list_endpoints(store, service):
         fail(f"no completed observations{' for ' + service if service else ''} in {db}")
+    verified = _verify_for_refresh(store, verify, window, service) if verify else None
     result = refresh_stubs(store, out, chosen, since=since, service=service)
+    result.verified = verified
     body = render_pr_body(result)
     if pr_body is not None:
         pr_body.parent.mkdir(parents=True, exist_ok=True)
@@ -286,3 +291,16 @@ def pull(
     typer.echo(f"pulled {len(endpoints)} endpoints of {services} "
                f"{'service' if services == 1 else 'services'} from {source}; "
                f"wrote {len(written)} {chosen.what} under {out}")
+
+
+def _verify_for_refresh(store, paths: list[Path], window: str, service: str | None):
+    """``refresh --verify``: the mocks are read (and a bad one stops) before anything is written."""
+    from freshmock.generators.verify.interaction import MockFileError
+    from freshmock.generators.verify.run import NothingObserved, run_verify
+    from freshmock.generators.window import WindowError, window_days
+
+    try:
+        days = window_days(window)
+        return run_verify(store, paths, days, service=service)
+    except (MockFileError, NothingObserved, WindowError) as error:
+        fail(str(error), code=2)

@@ -49,6 +49,7 @@ class RefreshResult:
     windows: Windows | None  # None: no committed stubs to compare with
     changes: dict[str, FileChanges]
     endpoints: list[dict]
+    verified: object = None  # refresh --verify: a verify.run.VerifyRun of hand-written mocks
 
     @property
     def changed(self) -> bool:
@@ -126,6 +127,11 @@ def render_pr_body(result: RefreshResult) -> str:
                                                        r["status"])):
         lines.append(f"| {row['service']} | `{row['method']} {row['path_template']}` | "
                      f"{row['status']} | {row['last_seen']} | {row['observations']} |")
+    if result.verified is not None:
+        from freshmock.generators.verify.report import render_markdown as verify_markdown
+
+        lines += ["", verify_markdown(result.verified.verdicts,
+                                      result.verified.window).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

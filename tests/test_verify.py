@@ -373,3 +373,28 @@ def test_rpc_mocks_are_matched_on_their_operation(tmp_path):
     assert verdicts["get-order.json"]["endpoint"]["operation"] == "Shop_2026.GetOrder"
     assert verdicts["list-things.json"]["verdict"] == "fresh"
     assert verdicts["list-things.json"]["evidence"]["observations"] == 40
+
+
+def test_refresh_verify_lists_the_stale_hand_written_mocks_in_the_pr_body(store, tmp_path):
+    db = tmp_path / "store.db"
+    shutil.copy(store, db)  # refresh publishes endpoints into its store
+    mocks = write_wiremock_mocks(tmp_path / "team-mocks")
+    body = tmp_path / "pr.md"
+    result = subprocess.run(freshmock_command(
+        "refresh", "--db", str(db), "--out", str(tmp_path / "stubs"), "--targets", "wiremock",
+        "--window", "7d", "--pr-body", str(body), "--verify", str(mocks)),
+        capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    text = body.read_text()
+    section = text[text.index("### Hand-written mocks"):]
+    assert "6 stale" in section
+    orders = f"`{mocks / 'mappings' / 'orders.json'}:1`"
+    assert f"| stale | {orders} mapping | property-removed `$.note` |" in section
+    assert "| unverifiable |" in section and "never-observed" in section
+    # a broken mock file stops the refresh before any stub is written
+    (mocks / "mappings" / "broken.json").write_text("{")
+    result = subprocess.run(freshmock_command(
+        "refresh", "--db", str(db), "--out", str(tmp_path / "other"), "--targets", "wiremock",
+        "--verify", str(mocks)), capture_output=True, text=True, timeout=180)
+    assert result.returncode == 2 and "broken.json" in result.stderr
+    assert not (tmp_path / "other").exists()

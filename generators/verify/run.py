@@ -25,19 +25,24 @@ class VerifyRun:
     window: tuple[str, str]
 
 
-def run_verify(db, paths: list[Path], window_days: int, *, service: str | None = None,
+def run_verify(db, paths: list[Path], window_days: int | None, *, service: str | None = None,
                max_age: timedelta | None = None, rules: PathRules | None = None,
                now: datetime | None = None) -> VerifyRun:
-    """Raises ``MockFileError`` for an unreadable mock file, ``NothingObserved``."""
+    """``window_days`` None: the whole record. Raises ``MockFileError`` for an
+    unreadable mock file, ``NothingObserved`` for a store without observations."""
     mocks = read_mocks(paths)
     update_partials(db, rules=rules)
     newest = last_observed_day(db)
     if newest is None:
         raise NothingObserved("the store has no completed observations")
     end = date.fromisoformat(newest)
-    window = ((end - timedelta(days=window_days - 1)).isoformat(), end.isoformat())
-    current = merge_window(db, *window, rules=rules)
     history = merge_window(db, rules=rules)
+    if window_days is None:
+        first = min(p.first_seen for p in history.values())[:10]
+        window = (first, end.isoformat())
+    else:
+        window = ((end - timedelta(days=window_days - 1)).isoformat(), end.isoformat())
+    current = merge_window(db, *window, rules=rules)
     verdicts = verify(db, mocks.interactions, current, history, now=now or datetime.now(UTC),
                       service=service, max_age=max_age, since=window[0])
     return VerifyRun(mocks, verdicts, window)
