@@ -296,11 +296,11 @@ def pull(
 def _verify_for_refresh(store, paths: list[Path], window: str, service: str | None):
     """``refresh --verify``: the mocks are read (and a bad one stops) before anything is written."""
     from freshmock.generators.verify.interaction import MockFileError
-    from freshmock.generators.verify.run import NothingObserved, run_verify
+    from freshmock.generators.verify.run import NothingObserved, UnknownService, run_verify
     from freshmock.generators.window import WindowError, window_days
 
     try:
         days = window_days(window)
         return run_verify(store, paths, days, service=service)
-    except (MockFileError, NothingObserved, WindowError) as error:
+    except (MockFileError, NothingObserved, UnknownService, WindowError) as error:
         fail(str(error), code=2)

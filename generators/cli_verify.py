@@ -85,7 +85,7 @@ def verify(
         render_markdown,
         render_text,
     )
-    from freshmock.generators.verify.run import NothingObserved, run_verify
+    from freshmock.generators.verify.run import NothingObserved, UnknownService, run_verify
     from freshmock.proxy.store import StoreError, open_store
 
     window_days = _days(since, "--since")
@@ -98,7 +98,7 @@ def verify(
     try:
         result = run_verify(store, paths, window_days, service=service, max_age=budget,
                             rules=rules)
-    except MockFileError as error:
+    except (MockFileError, UnknownService) as error:
         fail(str(error), code=2)
     except NothingObserved as error:
         fail(f"{db}: {error}", code=3)

@@ -123,6 +123,8 @@ def test_input_errors_are_one_line_and_exit_2(store, tmp_path):
     assert result.returncode == 2 and "no mocks found" in result.stderr
     assert verify(store, tmp_path / "absent").returncode == 2
     assert verify(store, empty, "--max-age", "soon").returncode == 2
+    result = verify(store, write_wiremock_mocks(tmp_path / "wm"), "--service", "nope")
+    assert result.returncode == 2 and "orders-api" in result.stderr  # the known ones listed
 
 
 def _changed_lines(folder: Path) -> tuple[list[str], list[str]]:

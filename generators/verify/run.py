@@ -18,6 +18,10 @@ class NothingObserved(Exception):
     """The store has no completed observation: nothing to verify against."""
 
 
+class UnknownService(ValueError):
+    """--service names a dependency the store never observed; the message lists the known."""
+
+
 @dataclass
 class VerifyRun:
     mocks: MockSet
@@ -37,6 +41,10 @@ def run_verify(db, paths: list[Path], window_days: int | None, *, service: str |
         raise NothingObserved("the store has no completed observations")
     end = date.fromisoformat(newest)
     history = merge_window(db, rules=rules)
+    known = sorted({key[0] for key in history})
+    if service is not None and service not in known:
+        raise UnknownService(f"--service {service!r} was never observed; the store knows "
+                             + (", ".join(known) or "no service"))
     if window_days is None:
         first = min(p.first_seen for p in history.values())[:10]
         window = (first, end.isoformat())
