@@ -63,7 +63,7 @@ def test_wiremock_report_names_exactly_the_planted_findings(store, tmp_path):
     by_entry = {(Path(m["file"]).name, m["entry"]): m for m in result["mocks"]}
     users = root / "mappings" / "users.json"
     # a file of several mappings: each finding names the line its mapping starts on
-    assert by_entry[("users.json", "health")]["line"] == line_of(users, '"name": "health"') - 1
+    assert by_entry[("users.json", "search")]["line"] == line_of(users, '"name": "search"') - 1
     assert by_entry[("users.json", "a user")]["line"] == line_of(users, '"name": "a user"') - 1
     assert by_entry[("users.json", "a user")]["verdict"] == "stale"
     assert by_entry[("exports.json", "mappings[1]")]["verdict"] == "fresh"  # text/csv today
@@ -198,7 +198,7 @@ def test_fix_rewrites_only_stale_wiremock_lines_and_wiremock_replays_them(store,
 # --- VCR.py -------------------------------------------------------------------------
 
 VCR_CALLS = [("GET", "/orders/3"), ("GET", "/users/5"), ("GET", "/legacy"),
-             ("GET", "/reports/2"), ("POST", "/orders"), ("GET", "/health")]
+             ("GET", "/reports/2"), ("POST", "/orders"), ("GET", "/search")]
 
 VCR_EXPECTED = {
     ("interactions[0]", "stale", "property-removed", "$.note"),

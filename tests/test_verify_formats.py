@@ -32,7 +32,7 @@ def entry_findings(result: dict) -> set[tuple]:
 
 # --- responses ----------------------------------------------------------------------
 
-RECORDED_CALLS = ["/orders/3", "/users/5", "/legacy", "/reports/2", "/health"]
+RECORDED_CALLS = ["/orders/3", "/users/5", "/legacy", "/reports/2", "/search"]
 
 RESPONSES_EXPECTED = {
     ("responses[0]", "stale", "property-removed", "$.note"),
@@ -55,10 +55,10 @@ HAND_WRITTEN_TOML = """\
 [[responses]]
 [responses.response]
 method = "GET"
-url = "http://orders.test/invoices/3"
-status = 200
+url = "http://orders.test/search"
+status = 404
 content_type = "application/json"
-body = '{"id": 3, "amount": 12}'
+body = '{"error": "no route"}'
 auto_calculate_content_length = false
 
 [[responses]]
@@ -94,7 +94,7 @@ def test_responses_files_report_the_planted_findings(store, tmp_path):
     with responses.RequestsMock() as mock:  # the recorder's file is one responses replays
         mock._add_from_file(recorded)
         assert [requests.get(base + path, timeout=10).status_code
-                for path in RECORDED_CALLS] == [200] * len(RECORDED_CALLS)
+                for path in RECORDED_CALLS] == [200, 200, 200, 200, 404]
     typed = tmp_path / "invoices.toml"
     typed.write_text(HAND_WRITTEN_TOML)
     code, result = report(store, recorded, "--fail-on", "stale")
@@ -105,7 +105,7 @@ def test_responses_files_report_the_planted_findings(store, tmp_path):
 
     code, result = report(store, typed)
     assert entry_findings(result) == {
-        ("responses[0]", "unverifiable", "thin-evidence", None),  # 20 invoice calls
+        ("responses[0]", "unverifiable", "thin-evidence", None),  # 3 calls of /search
         ("responses[2]", "unverifiable", "never-observed", None),
     }
     verdicts = {m["entry"]: (m["verdict"], m["line"]) for m in result["mocks"]}

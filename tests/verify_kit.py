@@ -10,9 +10,19 @@ mappings with ``__files``. Against v2 they carry planted findings, listed in
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
+from freshmock.generators.demo.run import drive
+from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
+
+from drift_service import DriftService
 from test_drift import record
+
+# Three calls of an unknown route (404 at both versions): fewer than any drift
+# rule decides on, old (30 current objects) or new (5 per side).
+THIN_CALLS = [("GET", "/search", None, {})] * 3
 
 WINDOW = ("2026-10-27", "2026-11-02")
 
@@ -27,8 +37,22 @@ def drifted_store(tmp_path_factory) -> Path:
         db = tmp_path_factory.mktemp("verify-store") / "store.db"
         record(db, 1, "2026-10-05")
         record(db, 2, "2026-11-02")
+        _record_thin(db, "2026-11-02")
         _STORES["store"] = db
     return _STORES["store"]
+
+
+def _record_thin(db: Path, day: str) -> None:
+    with closing(sqlite3.connect(db)) as connection:
+        before = connection.execute("select max(id) from observations").fetchone()[0]
+    with DriftService(2) as service:
+        config = SidecarConfig(str(db), upstream=service.url, listen_port=0, service="orders-api")
+        with SidecarThread(config) as sidecar:
+            drive(sidecar.port, THIN_CALLS)
+    with closing(sqlite3.connect(db)) as connection, connection:
+        connection.execute(
+            "update observations set observed_at = ? || printf('%06d', id) || 'Z' where id > ?",
+            [f"{day}T13:00:00.", before])
 
 
 V1_ORDER = {
@@ -55,8 +79,8 @@ _USERS_FILE = {"mappings": [
     {"name": "a user", "request": {"method": "GET", "urlPath": "/users/7"},
      "response": {"status": 200, "headers": {"Content-Type": "application/json"},
                   "jsonBody": {"id": 7, "nickname": "ada", "name": "Ada"}}},
-    {"name": "health", "request": {"method": "GET", "url": "/health"},
-     "response": {"status": 200, "jsonBody": {"status": "ok"}}},
+    {"name": "search", "request": {"method": "GET", "url": "/search"},
+     "response": {"status": 404, "jsonBody": {"error": "no route"}}},
 ]}
 
 _OTHERS = {
@@ -92,7 +116,7 @@ WIREMOCK_EXPECTED = {
     ("orders.json", "incomplete", "property-added", "$.coupon"),
     ("users.json", "stale", "type-changed", "$.nickname"),
     ("users.json", "stale", "became-optional", "$.name"),
-    ("users.json", "unverifiable", "thin-evidence", None),  # /health: 20 calls
+    ("users.json", "unverifiable", "thin-evidence", None),  # /search: 3 calls
     ("legacy.json", "stale", "endpoint-gone", None),
     ("reports.json", "stale", "status-gone", None),
     ("reports.json", "incomplete", "status-added", None),

@@ -19,11 +19,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from freshmock.generators.check import parse_timestamp
-from freshmock.generators.diff import compare_windows
-from freshmock.generators.drift import Severity, compare_nodes
+from freshmock.generators.drift import Severity
 from freshmock.generators.drift_rules import DriftThresholds
 from freshmock.generators.stub_baseline import StubbedEndpoint
 from freshmock.generators.verify.claims import CLAIM_WEIGHT, fit_to
+from freshmock.generators.verify.drift_calls import (
+    body_changes,
+    canonical_path,
+    route_changes,
+    thin_below,
+)
 from freshmock.generators.verify.interaction import MockInteraction
 from freshmock.generators.verify.matching import Match, Matcher, fields
 from freshmock.generators.verify.pact_reader import node_at
@@ -71,7 +76,8 @@ class Verdict:
 def _finding(change, **extra) -> Finding:
     evidence = {k: v for k, v in change.evidence.items() if not k.startswith("baseline")}
     mock = "answers" if change.kind in ("endpoint-gone", "status-gone") else change.old
-    return Finding(_CLASS_OF[change.severity], change.kind, change.path, mock, change.new,
+    return Finding(_CLASS_OF[change.severity], change.kind, canonical_path(change.path), mock,
+                   change.new,
                    change.severity.value, dict(evidence, **extra))
 
 
@@ -111,11 +117,11 @@ def verify(db, mocks: list[MockInteraction], current: dict, history: dict, *,
                     UNVERIFIABLE, "status-not-observed", "-", verdict.mock.describe(), today))
             continue
         _body_changes(db, verdict, current[found.key], found.key, rules, since)
-        if verdict.observations < rules.current_min_objects:
+        if verdict.observations < thin_below(rules):
             verdict.findings.append(Finding(
                 UNVERIFIABLE, "thin-evidence", "-", verdict.mock.describe(),
-                f"{verdict.observations} observations in the window; a missing field "
-                f"needs {rules.current_min_objects}",
+                f"{verdict.observations} observations in the window; the drift rules "
+                f"decide from {thin_below(rules)}",
                 evidence={"current": verdict.observations}))
     for verdict in verdicts:
         verdict.findings.sort(key=lambda f: (CLASS_ORDER[f.verdict], f.path, f.kind))
@@ -154,9 +160,8 @@ def _route_changes(verdicts, matches, current: dict, rules) -> None:
     for verdict, found in zip(verdicts, matches, strict=True):
         if found.baseline_key is not None:
             by_route.setdefault(_drift_route(found.baseline_key), []).append(verdict)
-    for drift in compare_windows(baseline, current, rules):
-        if drift.media_type is not None:
-            continue  # bodies: compared per mock below, each against its own claim
+    # bodies are compared per mock below, each against its own claim
+    for drift in route_changes(baseline, current, rules):
         owners = by_route.get((drift.service, drift.method, drift.path_template))
         if not owners:
             continue  # an endpoint no mock stands for: not the mocks' business
@@ -190,7 +195,7 @@ def _body_changes(db, verdict: Verdict, partial, key: tuple, rules, since) -> No
                 "no JSON body kept for this endpoint"))
         return
     claim = fit_to(mock.claim, current) if mock.permissive else mock.claim
-    for change in compare_nodes(claim, current, "$", rules):
+    for change in body_changes(claim, current, rules):
         verdict.findings.append(_finding(change))
     for rule in mock.value_rules:
         finding = _check_value_rule(db, rule, current, key, rules, since)
