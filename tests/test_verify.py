@@ -400,3 +400,22 @@ def test_refresh_verify_lists_the_stale_hand_written_mocks_in_the_pr_body(store,
         "--verify", str(mocks)), capture_output=True, text=True, timeout=180)
     assert result.returncode == 2 and "broken.json" in result.stderr
     assert not (tmp_path / "other").exists()
+
+
+def test_a_client_error_is_new_only_against_the_stores_own_history(store, tmp_path):
+    mocks = tmp_path / "mappings"
+    mocks.mkdir()
+    # /search answers 404 today and was first recorded today: that the mocks show
+    # a 200 says nothing about whether the 404 is new. POST /orders had no 422 before.
+    (mocks / "search.json").write_text(json.dumps({
+        "request": {"method": "GET", "urlPath": "/search"},
+        "response": {"status": 200, "jsonBody": {"results": []}}}))
+    (mocks / "create.json").write_text(json.dumps({
+        "request": {"method": "POST", "urlPath": "/orders"},
+        "response": {"status": 201, "jsonBody": {"id": 1, "state": "created"}}}))
+    _, result = report(store, mocks)
+    assert findings(result) == {
+        ("search.json", "incomplete", "status-added", None),
+        ("search.json", "unverifiable", "status-not-observed", None),
+        ("create.json", "stale", "new-client-error", None),
+    }

@@ -65,14 +65,14 @@ class Matcher:
 
     def match(self, mock: MockInteraction) -> Match:
         self.ambiguous: list[str] = []
-        route = self._best(mock, self.current, current=True)
+        route = self._best(mock, self.current)
         if self.ambiguous:
             return Match(None, reason=f"the mock names no operation, and {len(self.ambiguous)} "
                          f"are observed on this path ({', '.join(self.ambiguous[:5])}): "
                          "match one (X-Amz-Target, Action, operationName)",
                          reason_kind="operation-unknown")
         if route is None:
-            old = self._best(mock, self.history, current=False)
+            old = self._best(mock, self.history)
             if old is None:
                 return Match(None, reason="never observed: no recorded endpoint matches "
                              f"{mock.method} {mock.path.value}")
@@ -115,7 +115,7 @@ class Matcher:
             return status == mock.status
         return mock.status_class is not None and status // 100 == mock.status_class
 
-    def _best(self, mock: MockInteraction, routes: dict, current: bool) -> tuple | None:
+    def _best(self, mock: MockInteraction, routes: dict) -> tuple | None:
         candidates = []
         for route, entries in routes.items():
             f = fields(next(iter(entries)))
@@ -123,7 +123,7 @@ class Matcher:
                 continue
             if mock.operation and f.get("operation", mock.operation) != mock.operation:
                 continue
-            if not self._path_fits(mock, f["path_template"], route, entries, current):
+            if not self._path_fits(mock, f["path_template"], route, entries):
                 continue
             literals = sum(not is_parameter(s) for s in f["path_template"].split("/"))
             candidates.append((literals, sum(p.observations for p in entries.values()), route))
@@ -138,7 +138,7 @@ class Matcher:
             return None
         return best[2]
 
-    def _path_fits(self, mock, template: str, route, entries, current: bool) -> bool:
+    def _path_fits(self, mock, template: str, route, entries) -> bool:
         matcher = mock.path
         if matcher.kind == "exact":
             return template_matches(template, matcher.value)
@@ -150,7 +150,9 @@ class Matcher:
         try:
             pattern = re.compile(matcher.value)
         except re.error:
-            mock.notes.append(f"path regex {matcher.value!r} does not compile")
+            note = f"path regex {matcher.value!r} does not compile (as a Python regex)"
+            if note not in mock.notes:
+                mock.notes.append(note)
             return False
         return any(pattern.fullmatch(p if matcher.with_query else p.split("?")[0])
                    for p in self._observed_paths(route, entries))

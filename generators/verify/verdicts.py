@@ -30,7 +30,7 @@ from freshmock.generators.verify.drift_calls import (
     thin_below,
 )
 from freshmock.generators.verify.interaction import MockInteraction
-from freshmock.generators.verify.matching import Match, Matcher, fields
+from freshmock.generators.verify.matching import Match, Matcher, fields, route_of
 from freshmock.generators.verify.pact_reader import node_at
 from freshmock.generators.verify.values import observed_values
 
@@ -88,7 +88,7 @@ def verify(db, mocks: list[MockInteraction], current: dict, history: dict, *,
     matcher = Matcher(db, current, history, service)
     matches = [matcher.match(m) for m in mocks]
     verdicts = [Verdict(m) for m in mocks]
-    _route_changes(verdicts, matches, current, rules)
+    _route_changes(verdicts, matches, current, history, rules)
     for verdict, found in zip(verdicts, matches, strict=True):
         _evidence(verdict, found, current, now)
         if max_age is not None and verdict.age is not None and verdict.age > max_age:
@@ -148,8 +148,14 @@ def _evidence(verdict: Verdict, found: Match, current: dict, now: datetime) -> N
         verdict.age = now - parse_timestamp(verdict.last_seen)
 
 
-def _route_changes(verdicts, matches, current: dict, rules) -> None:
-    """Endpoint and status changes: one ``compare_windows`` over every claimed key."""
+def _route_changes(verdicts, matches, current: dict, history: dict, rules) -> None:
+    """Endpoint and status changes: one ``compare_windows`` over every claimed key.
+
+    One judgement is the store's, not the mocks': a client error the mocks never
+    show is a *new* one (breaking, stale) only when the store saw the route before
+    the window without it. A 404 the dependency always sent, or one on a route
+    first recorded in the window, is a status the mocks never show: incomplete.
+    """
     baseline: dict[tuple, StubbedEndpoint] = {}
     for found in matches:
         if found.baseline_key is not None:
@@ -157,9 +163,11 @@ def _route_changes(verdicts, matches, current: dict, rules) -> None:
     if not baseline:
         return
     by_route: dict[tuple, list[Verdict]] = {}
+    routes: dict[tuple, tuple] = {}
     for verdict, found in zip(verdicts, matches, strict=True):
         if found.baseline_key is not None:
             by_route.setdefault(_drift_route(found.baseline_key), []).append(verdict)
+            routes[_drift_route(found.baseline_key)] = found.route
     # bodies are compared per mock below, each against its own claim
     for drift in route_changes(baseline, current, rules):
         owners = by_route.get((drift.service, drift.method, drift.path_template))
@@ -172,9 +180,26 @@ def _route_changes(verdicts, matches, current: dict, rules) -> None:
             for v in sorted(owners, key=lambda v: (str(v.mock.source), v.mock.line)):
                 firsts.setdefault(v.mock.source, v)
             at_status = list(firsts.values())
+        route = routes[(drift.service, drift.method, drift.path_template)]
         for change in drift.changes:
+            finding = _finding(change, status=drift.status)
+            if change.kind == "new-client-error" and not _new_since_history(
+                    history, current, route, drift.status):
+                finding = Finding(INCOMPLETE, "status-added", finding.path, "not shown",
+                                  finding.today, "", finding.evidence)
             for verdict in (owners if drift.status is None else at_status):
-                verdict.findings.append(_finding(change, status=drift.status))
+                verdict.findings.append(finding)
+
+
+def _new_since_history(history: dict, current: dict, route: tuple, status: int) -> bool:
+    """Whether the store saw ``route`` before the window, and never with ``status`` there."""
+    def before_window(wanted) -> int:
+        return sum(p.observations - (current[k].observations if k in current else 0)
+                   for k, p in history.items() if route_of(k) == route and wanted(k))
+
+    seen_before = before_window(lambda k: True)
+    with_status = before_window(lambda k: fields(k)["status"] == status)
+    return seen_before > 0 and with_status == 0
 
 
 def _drift_route(key: tuple) -> tuple:
