@@ -165,6 +165,8 @@ def _fix_wiremock(db, path: Path, verdicts: list[Verdict]) -> list[str]:
 def _fix_cassette(db, path: Path, verdicts: list[Verdict]) -> list[str]:
     text = path.read_text(encoding="utf-8")
     root = yaml.compose(text, Loader=yaml.SafeLoader)
+    # vcrpy's JSON serializer: a JSON string is also a YAML scalar, the reverse is not
+    scalar = json.dumps if path.suffix == ".json" else scalar_text
     edits = []
     for verdict in verdicts:
         if verdict.partial is None:
@@ -180,16 +182,17 @@ def _fix_cassette(db, path: Path, verdicts: list[Verdict]) -> list[str]:
         new = _string_body_edit(inner, db, verdict)
         if new is None:
             continue
-        edits.append((node.start_mark.index, node.end_mark.index, scalar_text(new)))
+        edits.append((node.start_mark.index, node.end_mark.index, scalar(new)))
         length = _header_node(child(response, "headers"), "content-length")
         if length is not None:
             value = length.value[0] if isinstance(length, yaml.SequenceNode) else length
             edits.append((value.start_mark.index, value.end_mark.index,
-                          scalar_text(str(len(new.encode("utf-8"))))))
+                          scalar(str(len(new.encode("utf-8"))))))
     if not edits:
         return []
     new_text = apply_edits(text, edits)
-    yaml.safe_load(new_text)  # still a cassette, or nothing is written
+    # still a cassette, or nothing is written
+    json.loads(new_text) if path.suffix == ".json" else yaml.safe_load(new_text)
     _write(path, new_text)
     return [f"fixed: {path}"]
 
