@@ -419,3 +419,26 @@ def test_a_client_error_is_new_only_against_the_stores_own_history(store, tmp_pa
         ("search.json", "unverifiable", "status-not-observed", None),
         ("create.json", "stale", "new-client-error", None),
     }
+
+
+def test_stubs_generated_from_todays_window_show_nothing_that_changed(store, tmp_path):
+    """No false alarm on mocks that are right: freshmock's own stubs of the same window.
+
+    A stub replays one real body, so what one example cannot show stays visible
+    (an optional field it happens to carry, a string where null also comes back),
+    but nothing that changed: no field removed, added or retyped, no status or
+    endpoint gone, no media type changed.
+    """
+    db = tmp_path / "store.db"
+    shutil.copy(store, db)
+    for target in ("wiremock", "openapi", "vcr"):
+        result = subprocess.run(freshmock_command(
+            "generate", "--target", target, "--db", str(db), "--out", str(tmp_path / target),
+            "--window", "7d"), capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+    _, result = report(db, tmp_path / "wiremock", tmp_path / "openapi", tmp_path / "vcr")
+    kinds = {f[2] for f in findings(result)}
+    assert kinds <= {"became-optional", "became-nullable", "items-type-widened",
+                     "thin-evidence", "status-not-observed"}, kinds
+    assert result["summary"]["fresh"] >= 10
+    assert {m["format"] for m in result["mocks"]} == {"wiremock", "openapi", "vcr"}

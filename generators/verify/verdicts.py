@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from freshmock.generators.check import parse_timestamp
 from freshmock.generators.drift import Severity
+from freshmock.generators.json_bodies import is_json_media_type
 from freshmock.generators.drift_rules import DriftThresholds
 from freshmock.generators.stub_baseline import StubbedEndpoint
 from freshmock.generators.verify.claims import CLAIM_WEIGHT, fit_to
@@ -213,6 +214,8 @@ def _drift_route(key: tuple) -> tuple:
 def _body_changes(db, verdict: Verdict, partial, key: tuple, rules, since) -> None:
     mock = verdict.mock
     current = partial.response.node
+    if mock.media_type and not is_json_media_type(mock.media_type):
+        return  # a text/csv example is text, not a JSON string: status and media type only
     if mock.claim is None or not current:
         if mock.claim is not None and not current:
             verdict.findings.append(Finding(
