@@ -24,7 +24,14 @@ from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 from capture_kit import http_exchange
 from conftest import REPO, free_port, freshmock_command, running_peer
 from drift_service import DriftService
-from verify_kit import WIREMOCK_EXPECTED, drifted_store, findings, write_wiremock_mocks
+from verify_kit import (
+    WIREMOCK_EXPECTED,
+    drifted_store,
+    findings,
+    report,
+    verify,
+    write_wiremock_mocks,
+)
 
 WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
 
@@ -32,17 +39,6 @@ WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
     return drifted_store(tmp_path_factory)
-
-
-def verify(store: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(freshmock_command("verify", "--db", str(store), *map(str, args)),
-                          capture_output=True, text=True, timeout=120)
-
-
-def report(store: Path, *args) -> tuple[int, dict]:
-    result = verify(store, *args, "--format", "json")
-    assert result.stdout, result.stderr
-    return result.returncode, json.loads(result.stdout)
 
 
 def line_of(path: Path, needle: str) -> int:

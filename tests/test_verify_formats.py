@@ -16,8 +16,7 @@ from pact import Pact, match
 from responses import _recorder
 
 from drift_service import DriftService
-from test_verify import report
-from verify_kit import drifted_store
+from verify_kit import drifted_store, report
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 from contextlib import closing
 from pathlib import Path
 
 from freshmock.generators.demo.run import drive
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 
+from conftest import freshmock_command
 from drift_service import DriftService
 from test_drift import record
 
@@ -138,6 +140,19 @@ def write_wiremock_mocks(root: Path) -> Path:
     (files / "report.json").write_text('{"id": 1, "rows": 12}\n')
     (root / "README.md").write_text("mocks of orders-api\n")  # not a mock: skipped
     return root
+
+
+def verify(store: Path, *args) -> subprocess.CompletedProcess:
+    """`freshmock verify` as a user runs it."""
+    return subprocess.run(freshmock_command("verify", "--db", str(store), *map(str, args)),
+                          capture_output=True, text=True, timeout=120)
+
+
+def report(store: Path, *args) -> tuple[int, dict]:
+    """(exit code, JSON report) of `freshmock verify --format json`."""
+    result = verify(store, *args, "--format", "json")
+    assert result.stdout, result.stderr
+    return result.returncode, json.loads(result.stdout)
 
 
 def findings(report: dict) -> set[tuple]:
