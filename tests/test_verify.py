@@ -7,6 +7,7 @@ vcrpy load and replay, with a diff touching only the stale lines.
 
 from __future__ import annotations
 
+import difflib
 import http.client
 import json
 import shutil
@@ -438,3 +439,34 @@ def test_stubs_generated_from_todays_window_show_nothing_that_changed(store, tmp
                      "thin-evidence", "status-not-observed"}, kinds
     assert result["summary"]["fresh"] >= 10
     assert {m["format"] for m in result["mocks"]} == {"wiremock", "openapi", "vcr"}
+
+
+def test_fix_rewrites_string_bodies_and_body_files_in_place(store, tmp_path):
+    root = tmp_path / "wm"
+    (root / "mappings").mkdir(parents=True)
+    (root / "__files").mkdir()
+    (root / "mappings" / "user.json").write_text(json.dumps({
+        "request": {"method": "GET", "urlPath": "/users/8"},
+        "response": {"status": 200, "headers": {"Content-Type": "application/json"},
+                     "body": '{"id": 8, "nickname": "ada", "name": "Ada"}'}}, indent=2))
+    order_file = root / "__files" / "order.json"
+    order_file.write_text(json.dumps(
+        {"id": 1, "status": "paid", "total": 5, "note": "n"}, indent=2) + "\n")
+    (root / "mappings" / "order.json").write_text(json.dumps({
+        "request": {"method": "GET", "urlPathPattern": "/orders/\\d+"},
+        "response": {"status": 200, "bodyFileName": "order.json",
+                     "headers": {"Content-Type": "application/json"}}}, indent=2))
+    before = order_file.read_text().splitlines()
+    result = verify(store, root, "--fix")
+    assert f"fixed: {order_file}" in result.stderr, result.stderr
+    body = json.loads(json.loads((root / "mappings" / "user.json").read_text())
+                      ["response"]["body"])
+    assert isinstance(body["nickname"], dict) and body["name"] == "Ada"
+    after = order_file.read_text().splitlines()
+    diff = list(difflib.unified_diff(before, after, lineterm="", n=0))[2:]
+    removed = [line[1:].strip() for line in diff if line.startswith("-")]
+    added = [line[1:].strip() for line in diff if line.startswith("+")]
+    # total retyped and, the member after it cut, without its comma: two lines, no more
+    assert removed == ['"total": 5,', '"note": "n"']
+    assert len(added) == 1 and added[0].startswith('"total": ') and "," not in added[0]
+    assert json.loads(order_file.read_text())["status"] == "paid"
