@@ -116,7 +116,9 @@ def refresh(
     since = _publish_window(store, window)
     if not list_endpoints(store, service):
         fail(f"no completed observations{' for ' + service if service else ''} in {db}")
-    verified = _verify_for_refresh(store, verify, window, service) if verify else None
+    from freshmock.generators.cli_verify import verify_for_refresh
+
+    verified = verify_for_refresh(store, verify, window, service) if verify else None
     result = refresh_stubs(store, out, chosen, since=since, service=service)
     result.verified = verified
     body = render_pr_body(result)
@@ -292,15 +294,3 @@ def pull(
                f"{'service' if services == 1 else 'services'} from {source}; "
                f"wrote {len(written)} {chosen.what} under {out}")
 
-
-def _verify_for_refresh(store, paths: list[Path], window: str, service: str | None):
-    """``refresh --verify``: the mocks are read (and a bad one stops) before anything is written."""
-    from freshmock.generators.verify.interaction import MockFileError
-    from freshmock.generators.verify.run import NothingObserved, UnknownService, run_verify
-    from freshmock.generators.window import WindowError, window_days
-
-    try:
-        days = window_days(window)
-        return run_verify(store, paths, days, service=service)
-    except (MockFileError, NothingObserved, UnknownService, WindowError) as error:
-        fail(str(error), code=2)

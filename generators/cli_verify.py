@@ -113,3 +113,16 @@ def verify(
     if not any(v.verified for v in result.verdicts):
         raise typer.Exit(3)
     raise typer.Exit(1 if exceeds(result.verdicts, fail_on.value) else 0)
+
+
+def verify_for_refresh(store, paths: list[Path], window: str, service: str | None):
+    """``refresh --verify``: the mocks are read (and a bad one stops) before anything is written."""
+    from freshmock.generators.verify.interaction import MockFileError
+    from freshmock.generators.verify.run import NothingObserved, UnknownService, run_verify
+    from freshmock.generators.window import WindowError, window_days
+
+    try:
+        days = window_days(window)
+        return run_verify(store, paths, days, service=service)
+    except (MockFileError, NothingObserved, UnknownService, WindowError) as error:
+        fail(str(error), code=2)

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 
 from freshmock.generators.check import parse_timestamp
 from freshmock.generators.drift import Severity
-from freshmock.generators.json_bodies import is_json_media_type
 from freshmock.generators.drift_rules import DriftThresholds
+from freshmock.generators.json_bodies import is_json_media_type
 from freshmock.generators.stub_baseline import StubbedEndpoint
 from freshmock.generators.verify.claims import CLAIM_WEIGHT, fit_to
 from freshmock.generators.verify.drift_calls import (
