@@ -75,10 +75,8 @@ def _edit_at(text, span: Span, today, parts, kind, edits) -> None:
         return
     head, rest = parts[0], parts[1:]
     if head == "[]":
-        if not span.items:
-            return
-        if not rest or (kind in _REPLACED and rest == []):
-            return
+        if not span.items or not rest:
+            return  # items themselves retyped: handled a level up, as the whole array
         sample = today[0] if isinstance(today, list) and today else None
         for item in span.items:
             _edit_at(text, item, sample, rest, kind, edits)
@@ -110,8 +108,11 @@ def _without_nested(edits: list) -> list:
 
 
 def _exemplar_body(db, verdict: Verdict):
+    """Today's recorded body; None when none was kept (a synthesised one is not today's)."""
     exemplar = load_exemplar(db, verdict.partial.endpoint_row(verdict.key))
-    return exemplar.response_json if exemplar.has_response_json() else None
+    if "response" in exemplar.synthesized or not exemplar.has_response_json():
+        return None
+    return exemplar.response_json
 
 
 def _string_body_edit(inner: str, db, verdict: Verdict) -> str | None:
