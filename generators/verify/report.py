@@ -42,7 +42,8 @@ def _endpoint(v: Verdict) -> str:
 def _evidence(v: Verdict) -> str:
     if not v.last_seen:
         return "no observation in the window"
-    return (f"{v.observations} observations, newest {v.last_seen} "
+    whose = " of the service" if v.scope == "service" else ""
+    return (f"{v.observations} observations{whose}, newest {v.last_seen} "
             f"({describe_age(v.age)} ago)")
 
 
@@ -83,7 +84,8 @@ def as_json(verdicts: list[Verdict], window: tuple[str, str]) -> dict:
             "file": str(v.mock.source), "line": v.mock.line, "entry": v.mock.entry,
             "format": v.mock.format, "interaction": v.mock.describe(),
             "verdict": v.verdict, "endpoint": v.endpoint,
-            "evidence": {"observations": v.observations, "last_seen": v.last_seen,
+            "evidence": {"observations": v.observations, "of": v.scope,
+                         "last_seen": v.last_seen,
                          "age_days": None if v.age is None
                          else round(v.age.total_seconds() / 86400, 2)},
             "findings": [{"class": f.verdict, "kind": f.kind, "path": f.path,

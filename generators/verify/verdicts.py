@@ -57,6 +57,7 @@ class Verdict:
     endpoint: dict | None = None  # the observed endpoint's key fields
     findings: list[Finding] = field(default_factory=list)
     observations: int = 0  # today's evidence behind the verdict
+    scope: str = "endpoint"  # whose observations: the endpoint's, or its service's
     last_seen: str | None = None
     age: timedelta | None = None
     key: tuple | None = None  # the observed endpoint's key, when one matched
@@ -143,6 +144,7 @@ def _evidence(verdict: Verdict, found: Match, current: dict, now: datetime) -> N
         service = verdict.endpoint["service"] if verdict.endpoint else None
         seen = [p for k, p in current.items() if service in (None, fields(k)["service"])]
         if seen:
+            verdict.scope = "service"
             verdict.observations = sum(p.observations for p in seen)
             verdict.last_seen = max(p.last_seen for p in seen)
     if verdict.last_seen:
