@@ -11,7 +11,7 @@ from importlib import import_module
 
 from freshmock.generators.cli_common import app
 
-COMMAND_MODULES = ("cli_capture", "cli_model", "cli_drift", "cli_stubs")
+COMMAND_MODULES = ("cli_capture", "cli_model", "cli_drift", "cli_stubs", "cli_verify")
 # Imported up front, not lazily by the commands that use it, because the worker
 # process runs this code: a package missing there would otherwise surface as
 # a worker that dies on every start while the proxy records nothing.

@@ -135,6 +135,9 @@ def refresh(
     window: WindowOption = "28d",
     quiet: QuietOption = False,
     as_json: JsonOption = False,
+    verify: Annotated[list[Path] | None, typer.Option(
+        "--verify", help="Hand-written mocks (files or folders, repeatable) to check as "
+                         "`freshmock verify` does; the PR body lists the stale ones.")] = None,
 ) -> None:
     """Nightly refresh: drift against the stubs in OUT, regenerate them, write a PR body.
 
@@ -160,12 +163,17 @@ def refresh(
     store = _open(db)
     require_observations(store, db)
     service = check_service(store, service)
+    from freshmock.generators.cli_verify import verify_for_refresh
+
+    # Mocks are read before anything is written: a bad mock file is exit 2, nothing changed.
+    verified = verify_for_refresh(store, verify, window, service) if verify else None
     with progress("refreshing stubs", quiet):
         since = _publish_window(store, window)
         if not list_endpoints(store, service):
             nothing_to_do(f"no completed observations{' for ' + service if service else ''} "
                           f"in {db} within --window {window}")
-        result = refresh_stubs(store, out, chosen, since=since, service=service, pr_body=pr_body)
+        result = refresh_stubs(store, out, chosen, since=since, service=service, pr_body=pr_body,
+                               verified=verified)
     commit_id = commit_refresh(out, branch, result) if commit and result.changed else None
     drift_total = sum(len(d.changes) for d in result.drifts)
     if as_json:

@@ -51,6 +51,7 @@ class RefreshResult:
     windows: Windows | None
     changes: dict[str, FileChanges]
     endpoints: list[dict]
+    verified: object = None  # refresh --verify: a verify.run.VerifyRun of hand-written mocks
 
     @property
     def drifts(self) -> list:
@@ -78,7 +79,7 @@ def _compare(before: dict[str, bytes], after: dict[str, bytes]) -> FileChanges:
 
 def refresh_stubs(
     db: sqlite_utils.Database, out_dir: Path, targets: list[str], since: str | None,
-    service: str | None = None, pr_body: Path | None = None,
+    service: str | None = None, pr_body: Path | None = None, verified: object = None,
 ) -> RefreshResult:
     """Regenerate ``targets`` under ``out_dir``; the endpoints table must be inferred already.
 
@@ -111,6 +112,7 @@ def refresh_stubs(
             TARGETS[name].writer()(db, folder, service=service)
             changes[name] = _compare(before, _snapshot(folder))
         result = RefreshResult(report, windows, changes, list_endpoints(db, service))
+        result.verified = verified  # refresh --verify: listed in the PR body
         if pr_body is not None:
             stage.file(pr_body).write_text(render_pr_body(result), encoding="utf-8")
     return result
@@ -165,6 +167,11 @@ def render_pr_body(result: RefreshResult) -> str:
                                                        r["status"])):
         lines.append(f"| {row['service']} | `{row['method']} {row['path_template']}` | "
                      f"{row['status']} | {row['last_seen']} | {row['observations']} |")
+    if result.verified is not None:
+        from freshmock.generators.verify.report import render_markdown as verify_markdown
+
+        lines += ["", verify_markdown(result.verified.verdicts,
+                                      result.verified.window).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

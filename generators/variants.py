@@ -43,6 +43,7 @@ from freshmock.generators.infer import row_operation, stored_rules
 from freshmock.generators.media_types import is_event_stream, is_json_media_type
 from freshmock.generators.paths import is_parameter
 from freshmock.generators.stub_headers import replayed_headers
+from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.redaction import is_redacted
 from freshmock.proxy.store import OBSERVATIONS
 
@@ -70,8 +71,10 @@ PARTIAL_CONTENT, NOT_MODIFIED = 206, 304
 ONLY_ON_REQUEST = frozenset({SWITCHING_PROTOCOLS, PARTIAL_CONTENT, NOT_MODIFIED})
 
 
-class DuplicateStubError(Exception):
+class DuplicateStubError(FreshmockError):
     """Two stubs of one target would answer the same requests at one priority."""
+
+    exit_code = 1  # a bug of freshmock's, said loudly rather than a wrong answer served
 
 
 @dataclass(frozen=True)
