@@ -15,10 +15,11 @@ forgotten first) and ``max_shapes`` shapes per endpoint.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections import OrderedDict
 from urllib.parse import parse_qsl
+
+from freshmock.proxy.json_text import INVALID, UNPARSED, parse_or_invalid
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F]{16,}")
@@ -119,17 +120,30 @@ def json_paths(value) -> set[str]:
     return paths
 
 
-def body_shape(media_type: str, data: bytes | None, truncated: bool) -> tuple:
-    """What a body looks like, for novelty: JSON key paths and types, form keys."""
+def shapes_as_json(media_type: str) -> bool:
+    """Whether ``body_shape`` parses a body of this media type as JSON."""
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def body_shape(media_type: str, data: bytes | None, truncated: bool, document=UNPARSED) -> tuple:
+    """What a body looks like, for novelty: JSON key paths and types, form keys.
+
+    ``document``: ``data`` already parsed (``INVALID`` if it is not JSON), so
+    that the worker parses a body once for its shape and its redaction.
+    """
     if not data:
         return (media_type, "empty")
     if truncated:
         return (media_type, "truncated")
-    if media_type == "application/json" or media_type.endswith("+json"):
-        try:
-            return (media_type, *sorted(json_paths(json.loads(data))))
-        except (ValueError, RecursionError):
-            return (media_type, "invalid")
+    if shapes_as_json(media_type):
+        if document is UNPARSED:
+            document = parse_or_invalid(data)
+        if document is not INVALID:
+            try:
+                return (media_type, *sorted(json_paths(document)))
+            except RecursionError:
+                pass
+        return (media_type, "invalid")
     if media_type == "application/x-www-form-urlencoded":
         try:
             text = data.decode("utf-8")

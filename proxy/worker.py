@@ -45,7 +45,13 @@ from multiprocessing.connection import Connection
 
 from freshmock.proxy.capture import Capture, WebSocketCapture
 from freshmock.proxy.redaction import DEFAULT_RULES, RedactionRules, Redactor
-from freshmock.proxy.rows import Observation, build_observation, iso_utc, sample, websocket_row
+from freshmock.proxy.rows import (
+    Observation,
+    ShapeMemo,
+    build_observation,
+    iso_utc,
+    websocket_row,
+)
 from freshmock.proxy.sampling import Sampler
 from freshmock.proxy.store import append_capture_batch, ensure_capture_tables, open_store
 
@@ -106,7 +112,9 @@ class Worker:
     def __init__(self, settings: WorkerSettings) -> None:
         self.settings = settings
         self.counters: Counter[str] = Counter()
-        self.sampler = Sampler(settings.body_budget)
+        # Budget 0 keeps every body: no sampling decision, nothing to memoise.
+        self.sampler = Sampler(settings.body_budget) if settings.body_budget else None
+        self.memo = ShapeMemo() if settings.body_budget else None
         self.redactor = Redactor(settings.redaction)
         self.fault = os.environ.get(FAULT_ENV) or None
         self._parent: dict = {}
@@ -140,7 +148,9 @@ class Worker:
     def _build(self, capture: Capture) -> Observation:
         if self.fault is not None and self.fault in capture.path:
             raise RuntimeError("injected fault")  # FRESHMOCK_WORKER_FAULT, tests only
-        return build_observation(capture, self.settings.max_body, self.redactor)
+        return build_observation(
+            capture, self.settings.max_body, self.redactor, self.sampler, self.memo
+        )
 
     def process(self, items: list, parent_counters: dict) -> None:
         """Build rows for ``items`` and append them, with the counters, in one transaction."""
@@ -153,7 +163,7 @@ class Worker:
                     messages.append(websocket_row(item, self.redactor))
                     continue
                 observation = self._build(item)
-                if not sample(observation, self.sampler, item.started_at):
+                if observation.sampled_out:
                     pending["sampled_out"] += 1
                 pending["redacted"] += observation.redacted
                 observations.append(observation.row)
