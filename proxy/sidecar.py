@@ -33,6 +33,7 @@ from mitmproxy.addons import (
     update_alt_svc,
 )
 from mitmproxy.master import Master
+from mitmproxy.proxy import mode_servers
 from mitmproxy.utils import asyncio_utils
 
 from freshmock.proxy.record_config import Listener
@@ -59,6 +60,9 @@ class SidecarConfig:
     # they replace upstream / listen_port / service above.
     listeners: tuple[Listener, ...] = ()
     ca_bundle: str | None = None  # PEM file of CAs trusted for HTTPS upstreams
+    # SO_REUSEPORT on every TCP listener, so several sidecar processes serve one
+    # port (proxy/sidecar_processes.py); the kernel spreads connections over them.
+    reuse_port: bool = False
 
 
 def parse_upstream(url: str) -> tuple[str, str, int]:
@@ -153,6 +157,30 @@ class _StartupWatch(logging.Handler):
 DRAIN_SECONDS = 5.0
 
 
+def _allow_reuse_port() -> None:
+    """Let a Proxyserver with ``freshmock_reuse_port`` bind its TCP listeners with SO_REUSEPORT.
+
+    mitmproxy binds each listener with ``asyncio.start_server(handler, host,
+    port)`` and offers no option for it; every socket sharing a port must set
+    SO_REUSEPORT before binding, so the one method that binds is wrapped.
+    Other Proxyservers in the process bind as before. mitmproxy is pinned
+    (see the module docstring); tests/test_processes.py binds two processes.
+    """
+    instance = mode_servers.AsyncioServerInstance
+    if getattr(instance.listen, "freshmock_reuse_port", False):
+        return
+    original = instance.listen
+
+    async def listen(self, host: str, port: int):
+        if (getattr(self.manager, "freshmock_reuse_port", False) and port
+                and self.mode.transport_protocol == "tcp"):
+            return [await asyncio.start_server(self.handle_stream, host, port, reuse_port=True)]
+        return await original(self, host, port)
+
+    listen.freshmock_reuse_port = True
+    instance.listen = listen
+
+
 def _quiet_cancellation(loop: asyncio.AbstractEventLoop, context: dict) -> None:
     """Connections still open at shutdown are cancelled; that is not an error to print."""
     if isinstance(context.get("exception"), asyncio.CancelledError):
@@ -173,9 +201,13 @@ class Sidecar:
     def _build_master(self, watch: _StartupWatch) -> Master:
         opts = options.Options()
         master = Master(opts)
+        server = proxyserver.Proxyserver()
+        if self.config.reuse_port:
+            _allow_reuse_port()
+            server.freshmock_reuse_port = True
         master.addons.add(
             core.Core(),
-            proxyserver.Proxyserver(),
+            server,
             next_layer.NextLayer(),
             tlsconfig.TlsConfig(),
             block.Block(),

@@ -121,10 +121,28 @@ def open_store(path: str | os.PathLike, must_exist: bool = True) -> sqlite_utils
         db.execute("PRAGMA busy_timeout = 10000")
         if db.journal_mode != "wal":
             db.enable_wal()
-        ensure_capture_tables(db)  # tables, and columns added since the store was made
+        if not _capture_schema_current(db):  # tables, and columns added since the store was made
+            # Under the write lock: sidecar processes sharing a store (record
+            # --processes N) open it at the same moment, and a check-then-create
+            # without it fails one of them on "table already exists".
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                ensure_capture_tables(db)
+            except BaseException:
+                db.conn.rollback()
+                raise
+            db.conn.commit()
     except sqlite3.DatabaseError as error:
         raise StoreError(f"{path} is not a usable SQLite store: {error}") from None
     return db
+
+
+def _capture_schema_current(db: sqlite_utils.Database) -> bool:
+    """Whether ``ensure_capture_tables`` has nothing to do (checked without writing)."""
+    tables = set(db.table_names())
+    if not {OBSERVATIONS, ENDPOINTS, COUNTERS, WEBSOCKET_MESSAGES} <= tables:
+        return False
+    return set(OBSERVATION_COLUMNS) <= {column.name for column in db[OBSERVATIONS].columns}
 
 
 def ensure_tables(db: sqlite_utils.Database) -> None:
