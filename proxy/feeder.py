@@ -143,8 +143,12 @@ class Pipeline:
         settings: WorkerSettings,
         max_items: int = 10_000,
         max_bytes: int = 64 * 1024 * 1024,
-        batch_items: int = 500,
-        batch_bytes: int = 4 * 1024 * 1024,
+        # Small messages: pickling holds the GIL throughout, and the proxy's event
+        # loop waits for it; 500 captures took 3-8 ms of the feeder's CPU in one
+        # piece, 64 take under 1 ms. The worker joins what has arrived into one
+        # transaction (proxy/worker.py), so small messages cost no extra commits.
+        batch_items: int = 64,
+        batch_bytes: int = 1024 * 1024,
         flush_interval: float = 0.05,
         counters_interval: float = 1.0,
         drain_timeout: float = 20.0,

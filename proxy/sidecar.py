@@ -10,6 +10,7 @@ through exactly this master.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import socket
 import sys
@@ -145,6 +146,11 @@ class _StartupWatch(logging.Handler):
             self.sidecar.startup_error = "; ".join(self.messages) or "no proxy listener started"
             ctx.master.shutdown()
         else:
+            # Everything loaded so far (mitmproxy, its addons, certificates) lives
+            # as long as the process: moved out of the collector's generations, a
+            # full collection no longer walks it (see docs/performance.md, tail).
+            gc.collect()
+            gc.freeze()
             self.sidecar.listen_addresses = [(addr[0], addr[1]) for addr in addresses]
             self.sidecar.listeners_by_mode = {
                 server.mode.full_spec: [(addr[0], addr[1]) for addr in server.listen_addrs]
