@@ -53,7 +53,7 @@ from freshmock.proxy.rows import (
     websocket_row,
 )
 from freshmock.proxy.sampling import Sampler
-from freshmock.proxy.store import append_capture_batch, ensure_capture_tables, open_store
+from freshmock.proxy.store import append_capture_batch, open_capture_connection
 
 logger = logging.getLogger(__name__)
 
@@ -129,20 +129,13 @@ class Worker:
 
     def _store(self):
         if self._db is None and time.monotonic() >= self._open_after:
-            db = None
             try:
-                db = open_store(self.settings.db_path, must_exist=False)
-                db.execute(f"PRAGMA busy_timeout = {int(self.settings.busy_timeout_ms)}")
-                # WAL with synchronous=NORMAL survives a killed process; only a
-                # power cut can take back the last commits.
-                db.execute("PRAGMA synchronous = NORMAL")
-                ensure_capture_tables(db)
-                self._db = db
+                self._db = open_capture_connection(
+                    self.settings.db_path, self.settings.busy_timeout_ms
+                )
             except Exception as error:
                 self._failed("store_open", error, 0)
                 self._open_after = time.monotonic() + self.settings.reopen_interval
-                if db is not None:
-                    db.close()
         return self._db
 
     def _build(self, capture: Capture) -> Observation:
