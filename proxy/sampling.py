@@ -68,13 +68,16 @@ def json_paths(value) -> set[str]:
 
     Array items share one path (``[]``); object keys that are ids (numbers,
     UUIDs) collapse like path segments, so a map keyed by id has one shape.
-    Exact, and fast on the usual list of alike objects: an item whose keys and
-    value types were already seen at its path adds nothing but what its nested
-    objects and arrays hold, so only those are walked.
+
+    Exact, and walked breadth-wise: all the values found at one path are
+    handled together, so the types at a path are one ``set(map(type, ...))``
+    and the children of every object there are gathered by key in one loop.
+    On a list of 230 alike 8-field items (50 KB) that is ~4x faster than
+    visiting each value on its own; it runs on every body that may be sampled
+    out, before any redaction.
     """
     paths: set[str] = set()
     keys: dict[str, str] = {}
-    seen_items: dict[str, dict] = {}
 
     def key(name: str) -> str:
         collapsed = keys.get(name)
@@ -82,41 +85,40 @@ def json_paths(value) -> set[str]:
             collapsed = keys[name] = "." + collapse_segment(str(name))
         return collapsed
 
-    def walk(node, path: str) -> None:
-        kind = type(node)
-        paths.add(path + _SUFFIX.get(kind, ":object"))
+    def walk(values: list, path: str) -> None:
+        kinds = set(map(type, values))
+        if len(kinds) == 1:
+            (kind,) = kinds
+            paths.add(path + _SUFFIX.get(kind, ":object"))
+            if kind not in _CONTAINERS:
+                return
+        else:
+            paths.update(path + _SUFFIX.get(kind, ":object") for kind in kinds)
         if len(paths) >= MAX_SHAPE_PATHS:
             return
-        if kind is dict:
-            for name, child in node.items():
-                walk(child, path + key(name))
-        elif kind is list:
-            item_path = path + "[]"
-            kinds = set(map(type, node))
-            if dict not in kinds and list not in kinds:  # scalars only: no need to visit each
-                paths.update(item_path + _SUFFIX.get(item_kind, ":object") for item_kind in kinds)
-                return
-            # item signature (keys, value types) -> the keys holding objects or arrays
-            signatures = seen_items.setdefault(item_path, {})
-            for item in node:
-                item_kind = type(item)
-                if item_kind is dict:
-                    signature = (tuple(item), tuple(map(type, item.values())))
-                    nested = signatures.get(signature)
-                    if nested is not None:
-                        for name in nested:
-                            walk(item[name], item_path + key(name))
-                        continue
-                    signatures[signature] = tuple(
-                        name for name, child in item.items() if type(child) in _CONTAINERS
-                    )
-                    walk(item, item_path)
-                elif item_kind is list:
-                    walk(item, item_path)
+        if dict in kinds:
+            children: dict[str, list] = {}
+            for node in values:
+                if type(node) is dict:
+                    for name, child in node.items():
+                        found = children.get(name)
+                        if found is None:
+                            children[name] = [child]
+                        else:
+                            found.append(child)
+            for name, found in children.items():
+                if len(found) == 1 and type(found[0]) not in _CONTAINERS:  # the usual leaf
+                    paths.add(path + key(name) + _SUFFIX.get(type(found[0]), ":object"))
                 else:
-                    paths.add(item_path + _SUFFIX.get(item_kind, ":object"))
+                    walk(found, path + key(name))
+                if len(paths) >= MAX_SHAPE_PATHS:
+                    return
+        if list in kinds:
+            items = [item for node in values if type(node) is list for item in node]
+            if items:
+                walk(items, path + "[]")
 
-    walk(value, "$")
+    walk([value], "$")
     return paths
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from freshmock.proxy.sampling import Sampler, body_shape, endpoint_key, json_paths, shape_digest
 
 from capture_kit import Upstream, counters_detail, http_exchange, recording, rows
@@ -94,3 +97,31 @@ def test_over_budget_observations_keep_their_metadata_but_not_their_bodies(tmp_p
                for _, sampled_out, _, size, hashed, status, timed in found)
     detail = counters_detail(db)
     assert (detail["seen"], detail["recorded"], detail["sampled_out"]) == (9, 9, 5)
+
+
+def _naive_paths(value, path="$") -> set[str]:
+    """Every value visited on its own: the definition json_paths must match."""
+    from freshmock.proxy.sampling import _SUFFIX, collapse_segment
+
+    found = {path + _SUFFIX.get(type(value), ":object")}
+    if isinstance(value, dict):
+        for name, child in value.items():
+            found |= _naive_paths(child, f"{path}.{collapse_segment(str(name))}")
+    elif isinstance(value, list):
+        for item in value:
+            found |= _naive_paths(item, path + "[]")
+    return found
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=3),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.sampled_from(["a", "b", "17", "18", "id"]), children, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_json_paths_is_exactly_the_paths_of_every_value(value):
+    assert json_paths(value) == _naive_paths(value)
