@@ -23,8 +23,8 @@ import sys
 import threading
 import time
 from collections import Counter, deque
-from multiprocessing.connection import Connection
 
+from freshmock.proxy.channel import Channel
 from freshmock.proxy.store import append_capture_batch, ensure_capture_tables, open_store
 from freshmock.proxy.worker import WorkerSettings, counters_row, error_name, with_totals
 
@@ -114,7 +114,7 @@ class _Worker:
             raise
         finally:
             theirs.close()
-        self.conn = Connection(ours.detach())
+        self.conn = Channel(ours.detach())
         self.started = time.monotonic()
         self.unacked: dict[int, int] = {}  # batch seq -> captures in it
         self.counters: dict = {}  # its latest report

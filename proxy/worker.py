@@ -9,7 +9,7 @@ exec, the ``spawn`` way; never a fork of the proxy with its loop and
 threads) that talks to the sidecar over a socket pair, FD being its end.
 It imports neither mitmproxy nor the sidecar's ``__main__``.
 
-Protocol (pickled tuples, one per ``Connection.send``)::
+Protocol (pickled tuples, one per ``Channel.send``, proxy/channel.py)::
 
     sidecar -> worker   ("config", WorkerSettings)        first, once
                         ("batch", seq, [capture...], parent_counters)
@@ -41,9 +41,9 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 
 from freshmock.proxy.capture import Capture, WebSocketCapture
+from freshmock.proxy.channel import Channel
 from freshmock.proxy.redaction import DEFAULT_RULES, RedactionRules, Redactor
 from freshmock.proxy.rows import (
     Observation,
@@ -226,27 +226,31 @@ class Worker:
 # many captures: the feeder sends small batches (so pickling never holds the
 # proxy's GIL for long), and a commit per small batch would cost more.
 JOIN_ITEMS = 2000
+# ... and this many bytes of bodies (Capture.weight): 2,000 large captures held
+# at once would be 26 MB of the worker's peak RSS.
+JOIN_BYTES = 4 * 1024 * 1024
 
 
-def _receive(conn: Connection) -> tuple[list[int], list, dict | None, tuple | None, bool]:
+def _receive(conn: Channel) -> tuple[list[int], list, dict | None, tuple | None, bool]:
     """Block for a message, then take every batch already waiting (up to JOIN_ITEMS).
 
     ``(seqs, items, parent_counters, stop, closed)``: ``stop`` is a stop
     message read after the batches, to be handled once they are written;
     ``closed``: the sidecar's end closed after the batches read.
     """
-    seqs, items, parent, stop = [], [], None, None
+    seqs, items, parent, stop, weight = [], [], None, None, 0
     message = conn.recv()  # EOFError / OSError: nothing read, the caller finishes
     while True:
         if message[0] == "batch":
             _, seq, batch, parent = message
             seqs.append(seq)
             items.extend(batch)
+            weight += sum(item.weight for item in batch)
         elif message[0] == "stop":
             stop = message
             break
         try:
-            if len(items) >= JOIN_ITEMS or not conn.poll(0):
+            if len(items) >= JOIN_ITEMS or weight >= JOIN_BYTES or not conn.poll(0):
                 break
             message = conn.recv()
         except (EOFError, OSError):  # write what arrived before the sidecar went
@@ -254,7 +258,7 @@ def _receive(conn: Connection) -> tuple[list[int], list, dict | None, tuple | No
     return seqs, items, parent, stop, False
 
 
-def serve(conn: Connection, worker: Worker) -> None:
+def serve(conn: Channel, worker: Worker) -> None:
     while True:
         try:
             seqs, items, parent_counters, stop, closed = _receive(conn)
@@ -296,7 +300,7 @@ def main(argv: list[str]) -> int:
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     except (AttributeError, OSError):
         pass
-    conn = Connection(int(argv[1]))
+    conn = Channel(int(argv[1]))
     try:
         kind, settings = conn.recv()
     except (EOFError, OSError):
