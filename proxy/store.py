@@ -199,11 +199,13 @@ def get_observation(db: sqlite_utils.Database, observation_id: int) -> dict:
 
 
 def get_observation_or_none(db: sqlite_utils.Database, observation_id: int | None):
+    import sqlite_utils
+
     if observation_id is None:
         return None
     try:
         return db[OBSERVATIONS].get(observation_id)
-    except LookupError:  # sqlite_utils.db.NotFoundError
+    except sqlite_utils.db.NotFoundError:
         return None
 
 
