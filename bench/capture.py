@@ -29,6 +29,7 @@ from pathlib import Path
 import proctree
 import proxies
 import report
+import worker_cost
 from backend import Nginx, Payload, check_payloads
 from loadgen import open_loop, run_wrk
 from results import Measurement, OpenLoopCheck, Run
@@ -56,6 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sustained-seconds", type=float, help="sustained check: seconds (60)")
     parser.add_argument("--soak-rate", type=float, default=100,
                         help="soak: req/s, alternating small and large (100)")
+    parser.add_argument("--worker-bodies", type=int,
+                        help="bodies per case for the worker's CPU per body (1000)")
     parser.add_argument("--configs", nargs="+", choices=proxies.CONFIGS, default=proxies.CONFIGS)
     parser.add_argument("--payloads", nargs="+", choices=["small", "large"],
                         default=["small", "large"])
@@ -67,6 +70,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.duration = args.duration or (3 if quick else 10)
     args.warmup = args.warmup or (1 if quick else 2)
     args.sustained_seconds = args.sustained_seconds or (10 if quick else 60)
+    args.worker_bodies = args.worker_bodies or (200 if quick else 1000)
     if args.out is None and not quick:
         args.out = REPO / "docs" / "performance.md"
     if proxies.REFERENCE not in args.configs:
@@ -109,6 +113,7 @@ def measure(setup: Setup, config: str, payload: Payload, round_no: int) -> Measu
         cpu_after = proctree.cpu_seconds(running.root_pid)
         result.other_cores = others.cores()
         result.rps, result.p50_ms, result.p99_ms = load.rps, load.p50_ms, load.p99_ms
+        result.p999_ms = load.p999_ms
         result.requests, result.errors = load.requests, load.errors
         result.cpu_ms = (cpu_after - cpu_before) * 1000 / max(1, load.requests)
         result.peak_rss_mb = sampler.peak_rss_kb() / 1024
@@ -140,7 +145,10 @@ def run_rounds(setup: Setup) -> list[Measurement]:
                     say(f"  failed: {m.failure}")
                 else:
                     say(f"  {m.rps:,.0f} req/s, {m.cpu_ms:.2f} CPU ms/req, p50 {m.p50_ms:.2f} ms, "
-                        f"p99 {m.p99_ms:.2f} ms, peak RSS {m.peak_rss_mb:.0f} MB"
+                        f"p99 {m.p99_ms:.2f} ms, p99.9 {m.p999_ms:.2f} ms, "
+                        f"peak RSS {m.peak_rss_mb:.0f} MB"
+                        + (f", dropped {m.exit_info.get('dropped')}"
+                           if "dropped" in m.exit_info else "")
                         + (f", {m.errors} errors" if m.errors else ""))
                 measurements.append(m)
     return measurements
@@ -162,13 +170,13 @@ def freshmock_stats(db: Path) -> dict | None:
 
 
 def run_open_loop(setup: Setup, tag: str, paths: list[str], rate: float, seconds: float,
-                  sample_every: float) -> OpenLoopCheck:
-    """freshmock record under a fixed request schedule; every request must reach the store."""
+                  sample_every: float, config: str = proxies.RECORDER) -> OpenLoopCheck:
+    """``config`` under a fixed request schedule; for freshmock every request must reach
+    the store (bare mitmdump runs the same schedule as the latency reference)."""
     nginx = setup.nginx
-    check = OpenLoopCheck(rate, seconds, paths)
+    check = OpenLoopCheck(rate, seconds, paths, config)
     try:
-        running = proxies.start("freshmock record", nginx.process.pid, nginx.port,
-                                setup.workdir, tag)
+        running = proxies.start(config, nginx.process.pid, nginx.port, setup.workdir, tag)
     except proxies.ProxyError as error:
         check.failure = str(error)[:300]
         return check
@@ -190,6 +198,7 @@ def run_open_loop(setup: Setup, tag: str, paths: list[str], rate: float, seconds
             load.scheduled, load.sent, load.ok, load.failed)
         check.achieved_rps = load.achieved_rps
         check.p50_ms, check.p99_ms = load.percentile_ms(50), load.percentile_ms(99)
+        check.p999_ms = load.percentile_ms(99.9)
         check.max_ms, check.max_lag_ms = load.percentile_ms(100), load.max_lag * 1000
     except (RuntimeError, OSError) as error:
         check.failure = str(error)[:300]
@@ -197,7 +206,8 @@ def run_open_loop(setup: Setup, tag: str, paths: list[str], rate: float, seconds
         sampler.stop()
         proxies.stop(running)
         check.exit_info = running.exit_info
-    check.stats = freshmock_stats(running.files["db"])
+    if proxies.is_recorder(config):
+        check.stats = freshmock_stats(running.files["db"])
     proxies.discard_files(running)
     return check
 
@@ -222,6 +232,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             run.payloads = setup.nginx.payloads
             run.measurements = run_rounds(setup)
+            say(f"sustained: bare mitmdump at {args.rate:g} req/s for "
+                f"{args.sustained_seconds:g} s (the latency reference)")
+            run.sustained_reference = run_open_loop(
+                setup, "sustained-ref", [run.payloads["large"].path],
+                args.rate, args.sustained_seconds, sample_every=1.0, config=proxies.REFERENCE)
             say(f"sustained: freshmock record at {args.rate:g} req/s for "
                 f"{args.sustained_seconds:g} s")
             run.sustained = run_open_loop(
@@ -234,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
                     args.soak_rate, args.soak, sample_every=10.0)
         finally:
             setup.nginx.stop()
+    say("worker CPU per body (in-process, process_time)")
+    run.worker_costs = worker_cost.measure(args.worker_bodies)
     run.finished = datetime.datetime.now().astimezone()
     run.load_after = loadavg()
     run.cpu_after = proctree.machine_cpu_seconds()

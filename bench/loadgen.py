@@ -26,10 +26,11 @@ done = function(summary, latency, requests)
     "BENCHJSON {\\"requests\\":%d,\\"duration_us\\":%d,\\"bytes\\":%d," ..
     "\\"connect_errors\\":%d,\\"read_errors\\":%d,\\"write_errors\\":%d," ..
     "\\"status_errors\\":%d,\\"timeouts\\":%d," ..
-    "\\"p50_us\\":%d,\\"p90_us\\":%d,\\"p99_us\\":%d,\\"max_us\\":%d}\\n",
+    "\\"p50_us\\":%d,\\"p90_us\\":%d,\\"p99_us\\":%d,\\"p999_us\\":%d,\\"max_us\\":%d}\\n",
     summary.requests, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency:percentile(99.9), latency.max))
 end
 """
 
@@ -41,6 +42,7 @@ class WrkResult:
     errors: int  # socket errors, timeouts and non-2xx/3xx responses
     p50_ms: float
     p99_ms: float
+    p999_ms: float
 
     @property
     def rps(self) -> float:
@@ -71,6 +73,7 @@ def run_wrk(wrk: str, url: str, threads: int, connections: int, seconds: float,
         errors=errors,
         p50_ms=data["p50_us"] / 1000,
         p99_ms=data["p99_us"] / 1000,
+        p999_ms=data["p999_us"] / 1000,
     )
 
 

@@ -3,7 +3,9 @@
 - direct: the load hits nginx itself (the ceiling; CPU and RSS are nginx's);
 - mitmdump: bare ``mitmdump -q`` in reverse mode (the reference);
 - mitmdump -w: mitmproxy's own recorder writing a flow file;
-- freshmock record: the recording sidecar with its defaults (redaction on).
+- freshmock record: the recording sidecar with its defaults (redaction on);
+- freshmock record ×2: the same with ``--processes 2`` (two sidecars sharing
+  the port with SO_REUSEPORT, one store).
 """
 
 from __future__ import annotations
@@ -27,8 +29,14 @@ EXIT_LINE = re.compile(
     r"freshmock: stopped; (\d+) observations recorded, (\d+) dropped, (\d+) lost to errors"
 )
 
-CONFIGS = ["direct", "mitmdump", "mitmdump -w", "freshmock record"]
+RECORDER = "freshmock record"
+RECORDER_X2 = "freshmock record ×2"
+CONFIGS = ["direct", "mitmdump", "mitmdump -w", RECORDER, RECORDER_X2]
 REFERENCE = "mitmdump"
+
+
+def is_recorder(config: str) -> bool:
+    return config in (RECORDER, RECORDER_X2)
 
 
 class ProxyError(Exception):
@@ -55,9 +63,10 @@ def command(config: str, upstream_port: int, listen_port: int, files: dict[str, 
         return mitmdump
     if config == "mitmdump -w":
         return [*mitmdump, "-w", str(files["flows"])]
-    if config == "freshmock record":
+    if is_recorder(config):
         return [str(BIN / "freshmock"), "record", "--upstream", upstream,
-                "--listen-port", str(listen_port), "--db", str(files["db"])]
+                "--listen-port", str(listen_port), "--db", str(files["db"]),
+                *(["--processes", "2"] if config == RECORDER_X2 else [])]
     raise ValueError(config)
 
 
@@ -109,9 +118,9 @@ def stop(running: Running, timeout: float = 60) -> None:
     if match:
         running.exit_info.update(
             recorded=int(match[1]), dropped=int(match[2]), lost=int(match[3]))
-    if running.config == "freshmock record":
+    if is_recorder(running.config):
         running.exit_info["rows"] = count_rows(running.files["db"])
-    if process.returncode != 0 or (running.config == "freshmock record" and not match):
+    if process.returncode != 0 or (is_recorder(running.config) and not match):
         running.exit_info["stderr"] = _tail(running.files["stderr"], lines=3)
     if running.config == "mitmdump -w" and running.files["flows"].exists():
         running.exit_info["flow_file_bytes"] = running.files["flows"].stat().st_size

@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 from doc_section import replace_section
-from proxies import CONFIGS, REFERENCE
+from proxies import CONFIGS, RECORDER, RECORDER_X2, REFERENCE, is_recorder
 from results import (
     OpenLoopCheck,
     Run,
@@ -24,7 +24,6 @@ from results import (
 )
 
 START, END = "<!-- capture benchmark: start -->", "<!-- capture benchmark: end -->"
-RECORDER = "freshmock record"
 SOAK_TARGET_S = 600
 SOAK_FLAT_PCT = 5.0  # late vs early RSS growth still called flat
 SHARED_CORES = 0.1  # other processes using more than this on average: machine was shared
@@ -57,7 +56,7 @@ def _notes(run: Run, config: str, payload: str) -> str:
     failed = [m for m in runs if m.failure]
     notes = [f"{len(failed)} of {len(runs)} runs failed: {failed[0].failure}"] if failed else []
     ok = [m for m in runs if not m.failure]
-    if config == RECORDER and ok:
+    if is_recorder(config) and ok:
         total = {key: sum(m.exit_info.get(key, 0) for m in ok)
                  for key in ("recorded", "dropped", "lost")}
         notes.append(f"{total['recorded']:,} recorded, {total['dropped']:,} dropped, "
@@ -75,10 +74,10 @@ def results_table(run: Run, payload: str) -> str:
     for config in configs_of(run):
         s = medians(run.measurements, config, payload)
         rows.append([config, fmt(s["rps"], 0), fmt(s["cpu_ms"], 3), fmt(s["p50_ms"]),
-                     fmt(s["p99_ms"]), fmt(s["peak_rss_mb"], 0), str(s["errors"]),
-                     _notes(run, config, payload)])
-    return table(["configuration", "req/s", "CPU ms/req", "p50 ms", "p99 ms", "peak RSS MB",
-                  "errors", "notes"], rows)
+                     f"**{fmt(s['p99_ms'])}**", f"**{fmt(s['p999_ms'])}**",
+                     fmt(s["peak_rss_mb"], 0), str(s["errors"]), _notes(run, config, payload)])
+    return table(["configuration", "req/s", "CPU ms/req", "p50 ms", "p99 ms", "p99.9 ms",
+                  "peak RSS MB", "errors", "notes"], rows)
 
 
 def _ratio_cell(values: list[float]) -> str:
@@ -96,9 +95,10 @@ def ratios_table(run: Run, payload: str) -> str:
             continue
         rows.append([config] + [
             _ratio_cell(round_ratios(run.measurements, config, REFERENCE, payload, metric))
-            for metric in ("rps", "cpu_ms", "p50_ms", "p99_ms", "peak_rss_mb")
+            for metric in ("rps", "cpu_ms", "p50_ms", "p99_ms", "p999_ms", "peak_rss_mb")
         ])
-    return table(["vs bare mitmdump", "req/s", "CPU ms/req", "p50", "p99", "peak RSS"], rows)
+    return table(["vs bare mitmdump", "req/s", "CPU ms/req", "p50", "p99", "p99.9", "peak RSS"],
+                 rows)
 
 
 def _median_ratio(run: Run, payload: str, metric: str) -> float:
@@ -109,9 +109,42 @@ def _verdict(ok: bool | None) -> str:
     return {True: "met", False: "**missed**", None: "not measured"}[ok]
 
 
+def _ratio_target(run: Run, payload: str, metric: str, label: str, limit: float,
+                  config: str = RECORDER, reference: str = REFERENCE) -> list[str]:
+    ratio = median(round_ratios(run.measurements, config, reference, payload, metric))
+    ok = None if math.isnan(ratio) else ratio <= limit
+    return [f"{label} ({payload})", f"{fmt(ratio)}×", _verdict(ok)]
+
+
 def target_rows(run: Run) -> list[list[str]]:
+    """The targets of issue 18 first (tail, CPU, drops, scaling, memory), then the older ones."""
     rows = []
     payloads = [p for p in run.payloads if any(m.payload == p for m in run.measurements)]
+    for payload in payloads:
+        rows.append(_ratio_target(run, payload, "p99_ms",
+                                  "p99 ≤ 1.2× bare mitmdump at full load", 1.2))
+    s, ref = run.sustained, run.sustained_reference
+    if s is not None and ref is not None and not s.failure and not ref.failure:
+        ratio = s.p99_ms / ref.p99_ms if ref.p99_ms else math.nan
+        rows.append([f"p99 ≤ 1.1× bare mitmdump, open loop {s.rate:g} req/s (large)",
+                     f"{fmt(ratio)}× ({fmt(s.p99_ms)} vs {fmt(ref.p99_ms)} ms)",
+                     _verdict(None if math.isnan(ratio) else ratio <= 1.1)])
+    if "large" in payloads:
+        rows.append(_ratio_target(run, "large", "cpu_ms",
+                                  "CPU ms/request (whole tree) ≤ 1.3× bare mitmdump", 1.3))
+    for payload in payloads:
+        dropped, seen = drop_share(run.measurements, RECORDER, payload)
+        ok = None if not seen else dropped == 0
+        rows.append([f"0 dropped captures at full closed-loop load ({payload})",
+                     f"{dropped:,} of {seen:,}", _verdict(ok)])
+    if "small" in payloads:
+        rows.append(_ratio_target(run, "small", "rps",
+                                  "two processes ≥ 1.5× one process's throughput", math.inf,
+                                  config=RECORDER_X2, reference=RECORDER)[:2]
+                    + [_verdict(_at_least(run, "small", 1.5))])
+    for payload in payloads:
+        rows.append(_ratio_target(run, payload, "peak_rss_mb",
+                                  "peak RSS ≤ 1.5× bare mitmdump", 1.5))
     for metric, label, good in (
         ("rps", "throughput ≥ 1.0× bare mitmdump", lambda r: r >= 1.0),
         ("p50_ms", "p50 latency no worse than bare mitmdump", lambda r: r <= 1.0),
@@ -124,12 +157,32 @@ def target_rows(run: Run) -> list[list[str]]:
             if ok and dropped:
                 verdict += f", **but {dropped / seen:.0%} of captures dropped** in these runs"
             rows.append([f"{label} ({payload})", f"{ratio:.2f}×", verdict])
-    s = run.sustained
     if s is not None:
         rows.append([f"zero drops at a sustained {s.rate:g} req/s for {s.seconds:g} s",
                      _sustained_summary(s), _verdict(s.passed)])
     rows.append(["RSS flat over a 10-minute soak", *_soak_verdict(run.soak)])
     return rows
+
+
+def _at_least(run: Run, payload: str, limit: float) -> bool | None:
+    ratio = median(round_ratios(run.measurements, RECORDER_X2, RECORDER, payload, "rps"))
+    return None if math.isnan(ratio) else ratio >= limit
+
+
+def worker_cost_section(run: Run) -> str:
+    if not run.worker_costs:
+        return ""
+    rows = [[c.payload, c.case, f"**{c.cpu_ms_per_body:.3f}**", f"{c.bodies:,}"]
+            for c in run.worker_costs]
+    return ("### The worker's CPU per body\n\n"
+            "`proxy/worker.py` in-process on the two documents as nginx sends them, writing a "
+            "real store, CPU by `time.process_time` (see `bench/worker_cost.py`). *kept*: budget "
+            "0, every body decoded, redacted, hashed, stored. *sampled out, same bytes*: the "
+            "budget spent and every body the bytes nginx serves (what the closed-loop runs "
+            "cost). *sampled out, distinct bytes*: the budget spent, every body new values in "
+            "the same shape (what a real API sends): decoded, parsed and shaped, never "
+            "redacted.\n\n"
+            + table(["payload", "case", "CPU ms per body", "bodies"], rows) + "\n")
 
 
 def _sustained_summary(s: OpenLoopCheck) -> str:
@@ -168,8 +221,8 @@ def open_loop_section(title: str, s: OpenLoopCheck, what: str) -> str:
                  "16 keep-alive connections"],
         ["requests", f"{s.scheduled:,} scheduled, {s.sent:,} sent, {s.ok:,} OK (200), "
                      f"{s.failed} failed; achieved {s.achieved_rps:.1f} req/s"],
-        ["latency from due time", f"p50 {fmt(s.p50_ms)} ms, p99 {fmt(s.p99_ms)} ms, "
-                                  f"max {fmt(s.max_ms)} ms"],
+        ["latency from due time", f"p50 {fmt(s.p50_ms)} ms, **p99 {fmt(s.p99_ms)} ms**, "
+                                  f"**p99.9 {fmt(s.p999_ms)} ms**, max {fmt(s.max_ms)} ms"],
         ["client's own lag", f"at most {fmt(s.max_lag_ms)} ms between due time and send"],
         ["store", f"{count(s.rows)} rows in `observations`; expected {s.expected_rows:,} "
                   f"({s.sent:,} + {s.probes} readiness probes)"],
@@ -183,6 +236,25 @@ def open_loop_section(title: str, s: OpenLoopCheck, what: str) -> str:
     if s.stats is not None:
         rows.append(["`freshmock stats --json`", f"`{_short(s.stats)}`"])
     return f"### {title}\n\n" + table(["", ""], rows) + "\n"
+
+
+def open_loop_reference_section(run: Run) -> str:
+    ref = run.sustained_reference
+    if ref is None:
+        return ""
+    if ref.failure:
+        return f"### Sustained rate, bare mitmdump\n\nFailed to run: {ref.failure}\n"
+    rows = [
+        ["load", f"the same schedule: {ref.rate:g} req/s for {ref.seconds:g} s of `/large.json`"],
+        ["requests", f"{ref.sent:,} sent, {ref.ok:,} OK (200), {ref.failed} failed"],
+        ["latency from due time", f"p50 {fmt(ref.p50_ms)} ms, **p99 {fmt(ref.p99_ms)} ms**, "
+                                  f"**p99.9 {fmt(ref.p999_ms)} ms**, max {fmt(ref.max_ms)} ms"],
+        ["client's own lag", f"at most {fmt(ref.max_lag_ms)} ms"],
+        ["CPU", f"{fmt(ref.cpu_share * 100, 0)}% of one core"],
+        ["peak RSS", f"{fmt(ref.peak_rss_mb, 0)} MB"],
+    ]
+    return "### Sustained rate, bare mitmdump (the latency reference)\n\n" + table(
+        ["", ""], rows) + "\n"
 
 
 def _counters(s: OpenLoopCheck) -> str:
@@ -259,12 +331,14 @@ def method_section(run: Run) -> str:
   - mitmdump: `mitmdump -q --listen-host 127.0.0.1 --mode reverse:http://127.0.0.1:P@LP`;
   - mitmdump -w: the same plus `-w FILE`;
   - freshmock record: `freshmock record --upstream http://127.0.0.1:P --listen-port LP --db FILE`
-    (default redaction; it connects upstream lazily, mitmdump eagerly).
+    (default redaction; it connects upstream lazily, mitmdump eagerly);
+  - freshmock record ×2: the same with `--processes 2` (two sidecar processes on LP with
+    SO_REUSEPORT, each with its worker, one store); compared with freshmock record.
 - **Load**: `wrk -t{a.threads} -c{a.connections} -d{a.duration:g}s --latency --timeout 10s
   -H 'Accept-Encoding: gzip'` (closed loop, keep-alive), after an unmeasured
   {a.warmup:g} s wrk run on the same proxy. {a.rounds} round(s); within a round each payload
   goes through every configuration, in an order rotated by one each round.
-- **req/s, p50, p99**: wrk's (completed requests ÷ duration; latency percentiles).
+- **req/s, p50, p99, p99.9**: wrk's (completed requests ÷ duration; latency percentiles).
 - **CPU ms/req**: CPU time (utime+stime, plus cutime+cstime of reaped children) summed over the
   process tree started for the configuration, read from `/proc` just before the measured wrk
   run and again once the tree is idle after it (so work queued behind the load is counted),
@@ -276,7 +350,8 @@ def method_section(run: Run) -> str:
   {a.sustained_seconds:g} s from an asyncio client on a fixed schedule over 16 keep-alive
   connections (open loop: latency counts from when each request was due). Passes when every
   request got a 200, freshmock reports 0 dropped and 0 lost, and `observations` holds exactly
-  one row per request sent (plus the readiness probes).
+  one row per request sent (plus the readiness probes). Bare mitmdump runs the same schedule
+  first: its p99 is the reference for the open-loop latency target.
 - **Soak** (`--soak SECONDS`): the same client at {a.soak_rate:g} req/s alternating both
   documents, VmRSS of the tree sampled every 10 s.
 """
@@ -395,6 +470,8 @@ def render(run: Run, command: str) -> str:
         results_sections(run),
         open_loop_section("Sustained rate", run.sustained, "`/large.json`")
         if run.sustained else "",
+        open_loop_reference_section(run),
+        worker_cost_section(run),
         soak_section(run),
         reading_section(run),
         all_runs_section(run),
@@ -407,8 +484,8 @@ def write_section(text: str, path: Path) -> None:
 
 
 def stdout_tables(run: Run) -> str:
-    parts = [results_sections(run), "### Targets\n", table(["target", "result", ""],
-                                                          target_rows(run))]
+    parts = [results_sections(run), worker_cost_section(run), "### Targets\n",
+             table(["target", "result", ""], target_rows(run))]
     if run.other_cores > SHARED_CORES:
         parts.append(f"\n(other processes used {run.other_cores:.2f} cores on average "
                      "during the run)")

@@ -68,6 +68,11 @@ def record(
                            "from Host, e.g. SQS queue URLs); see docs/sidecar.md.")
     ] = False,
     config: ConfigOption = None,
+    processes: Annotated[
+        int, typer.Option(min=1, help="Sidecar processes sharing the listen ports "
+                          "(SO_REUSEPORT), each with its own worker, all writing to one "
+                          "store: one process is about one core of proxying.")
+    ] = 1,
 ) -> None:
     """Run the recording proxy until Ctrl-C or SIGTERM (then drain to the store).
 
@@ -124,6 +129,15 @@ def record(
     else:
         recorded_as = ("as service " + repr(service) if service
                        else "as each request's host (or host:port)")
+    if processes > 1:
+        counters = _record_in_processes(sidecar_config, processes, mode, db, listeners)
+        typer.echo(
+            f"freshmock: stopped; {counters['recorded']} observations recorded, "
+            f"{counters['dropped']} dropped, {counters['lost']} lost to errors "
+            f"({processes} processes)",
+            err=True,
+        )
+        return
     sidecar = Sidecar(sidecar_config)
 
     async def serve() -> None:
@@ -162,6 +176,39 @@ def record(
     )
     if counters["lost"] and not counters["recorded"]:
         fail(f"nothing could be written to {db}: see `freshmock stats --db {db}` for why")
+
+
+def _record_in_processes(sidecar_config, processes: int, mode: str, db, listeners):
+    """``record --processes N``: N sidecars on the same ports (proxy/sidecar_processes.py)."""
+    from freshmock.proxy.sidecar import SidecarError
+    from freshmock.proxy.sidecar_processes import SidecarProcesses
+
+    try:
+        group = SidecarProcesses(sidecar_config, processes)
+    except SidecarError as error:  # a usage error: the options cannot work together
+        fail(str(error), 2)
+    try:
+        group.start()
+    except SidecarError as error:
+        port = None if listeners else f"{sidecar_config.listen_host}:{sidecar_config.listen_port}"
+        fail(_listener_failure(str(error), port))
+    # the children stop on the Ctrl-C that reaches the whole process group, or on
+    # the SIGTERM passed on here; the parent only waits for them to drain
+    signal.signal(signal.SIGINT, lambda *_: group.stop())
+    signal.signal(signal.SIGTERM, lambda *_: group.stop())
+    for spec, addresses in (group.listeners_by_mode.items() if listeners else ()):
+        for host, port in addresses:
+            typer.echo(f"freshmock: reverse proxy on http://{host}:{port} ({spec.split('@')[0]})",
+                       err=True)
+    host, port = group.listen_addresses[0]
+    where = "" if listeners else f" on http://{host}:{port}"
+    typer.echo(f"freshmock: recording ({mode}){where} into {db} with {processes} processes; "
+               "Ctrl-C or SIGTERM to stop", err=True)
+    counters = group.wait()
+    for failure in group.failures:
+        typer.echo(f"freshmock: a sidecar process ended without its counters: {failure}",
+                   err=True)
+    return counters
 
 
 @app.command(rich_help_panel=PANEL)

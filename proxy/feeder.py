@@ -23,8 +23,8 @@ import sys
 import threading
 import time
 from collections import Counter, deque
-from multiprocessing.connection import Connection
 
+from freshmock.proxy.channel import Channel
 from freshmock.proxy.store import append_capture_batch, ensure_capture_tables, open_store
 from freshmock.proxy.worker import WorkerSettings, counters_row, error_name, with_totals
 
@@ -114,7 +114,7 @@ class _Worker:
             raise
         finally:
             theirs.close()
-        self.conn = Connection(ours.detach())
+        self.conn = Channel(ours.detach())
         self.started = time.monotonic()
         self.unacked: dict[int, int] = {}  # batch seq -> captures in it
         self.counters: dict = {}  # its latest report
@@ -143,8 +143,12 @@ class Pipeline:
         settings: WorkerSettings,
         max_items: int = 10_000,
         max_bytes: int = 64 * 1024 * 1024,
-        batch_items: int = 500,
-        batch_bytes: int = 4 * 1024 * 1024,
+        # Small messages: pickling holds the GIL throughout, and the proxy's event
+        # loop waits for it; 500 captures took 3-8 ms of the feeder's CPU in one
+        # piece, 64 take under 1 ms. The worker joins what has arrived into one
+        # transaction (proxy/worker.py), so small messages cost no extra commits.
+        batch_items: int = 64,
+        batch_bytes: int = 1024 * 1024,
         flush_interval: float = 0.05,
         counters_interval: float = 1.0,
         drain_timeout: float = 20.0,

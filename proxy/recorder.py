@@ -11,6 +11,7 @@ worker process (proxy/worker.py) does everything else.
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 import uuid
 from collections import Counter
@@ -21,7 +22,7 @@ from mitmproxy import ctx, exceptions, http
 from freshmock.proxy.capture import capture_flow, capture_websocket_message
 from freshmock.proxy.feeder import Pipeline
 from freshmock.proxy.redaction import DEFAULT_RULES, RedactionConfigError, load_rules
-from freshmock.proxy.store import DEFAULT_DB, StoreError, check_store_file
+from freshmock.proxy.store import DEFAULT_DB, StoreError, check_store_file, open_store
 from freshmock.proxy.streams import BodyTee, wants_tee
 from freshmock.proxy.worker import WorkerSettings, error_name, with_totals
 
@@ -125,6 +126,10 @@ class Recorder:
             busy_timeout_ms=options.freshmock_busy_timeout_ms,
             redaction=self._redaction,
         )
+        try:  # create or migrate the store here, so the worker opens it with plain sqlite3
+            open_store(settings.db_path, must_exist=False).close()
+        except (StoreError, OSError, sqlite3.Error):
+            pass  # the worker retries, and counts what it cannot write
         self.pipeline = Pipeline(
             settings, max_items=options.freshmock_queue_items,
             max_bytes=options.freshmock_queue_bytes,

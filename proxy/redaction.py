@@ -14,13 +14,13 @@ an empty string stays empty: neither hides anything.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache, lru_cache
 from urllib.parse import quote_plus, unquote_plus
 
 from freshmock.proxy.bodies import is_json_media_type, is_xml_media_type
 from freshmock.proxy.json_redaction import compact_json, redact_document
+from freshmock.proxy.json_text import INVALID, UNPARSED, parse_or_invalid
 from freshmock.proxy.redaction_config import (
     DEFAULT_RULES,
     RedactionConfigError,
@@ -71,6 +71,12 @@ _XML_LEAF = re.compile(
 
 def _is_form(media_type: str) -> bool:
     return media_type == "application/x-www-form-urlencoded"
+
+
+def redacts_as_json(media_type: str, data: bytes) -> bool:
+    """Whether ``redact_body`` parses this (non-empty) body as JSON."""
+    return is_json_media_type(media_type) or (
+        not media_type and data.lstrip()[:1] in (b"{", b"["))
 
 
 # Beyond text/*, every type the store keeps as text (proxy/bodies.py): XML,
@@ -198,19 +204,23 @@ class Redactor:
 
     # --- bodies -------------------------------------------------------------
 
-    def redact_body(self, media_type: str, data: bytes | None) -> bytes | None:
+    def redact_body(
+        self, media_type: str, data: bytes | None, document=UNPARSED
+    ) -> bytes | None:
         """A decoded body with secrets replaced; bytes are returned as is when nothing was.
 
         ``media_type``: lowercased, without parameters. JSON (``*/json``,
         ``*+json``), form-urlencoded and text (``text/*``, XML, NDJSON,
         JavaScript, GraphQL, YAML) are redacted; a body with no media type is
         JSON if it parses, else text; other types (images, protobuf,
-        multipart) are returned unchanged.
+        multipart) are returned unchanged. ``document``: ``data`` already parsed
+        (``INVALID`` when it is not JSON), so the worker parses a body once; it
+        is redacted in place.
         """
         if not data:
             return data
-        if is_json_media_type(media_type) or (not media_type and data.lstrip()[:1] in (b"{", b"[")):
-            redacted = self._redact_json_bytes(data)
+        if redacts_as_json(media_type, data):
+            redacted = self._redact_json_bytes(data, document)
             if redacted is not None:
                 return redacted
             return self._redact_text_bytes(data)
@@ -244,11 +254,15 @@ class Redactor:
         scanned = self.scan(text)
         return data if scanned == text else scanned.encode("utf-8", "surrogateescape")
 
-    def _redact_json_bytes(self, data: bytes) -> bytes | None:
+    def _redact_json_bytes(self, data: bytes, document=UNPARSED) -> bytes | None:
         """None when ``data`` is not JSON (then it is scanned as text)."""
+        if document is UNPARSED:
+            document = parse_or_invalid(data)
+        if document is INVALID:
+            return None
         try:
-            redacted, changed = self.redact_json(json.loads(data))
-        except (ValueError, RecursionError):
+            redacted, changed = self.redact_json(document)
+        except RecursionError:
             return None
         return compact_json(redacted) if changed else data
 

@@ -10,6 +10,7 @@ through exactly this master.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import socket
 import sys
@@ -33,6 +34,7 @@ from mitmproxy.addons import (
     update_alt_svc,
 )
 from mitmproxy.master import Master
+from mitmproxy.proxy import mode_servers
 from mitmproxy.utils import asyncio_utils
 
 from freshmock.proxy.errors import FreshmockError
@@ -64,6 +66,9 @@ class SidecarConfig:
     # Reverse mode: pass the client's Host header on instead of the upstream's
     # (proxy/host_header.py says when, and what it costs). Listeners say it each.
     keep_host_header: bool = False
+    # SO_REUSEPORT on every TCP listener, so several sidecar processes serve one
+    # port (proxy/sidecar_processes.py); the kernel spreads connections over them.
+    reuse_port: bool = False
 
 
 def parse_upstream(url: str) -> tuple[str, str, int]:
@@ -153,6 +158,11 @@ class _StartupWatch(logging.Handler):
             self.sidecar.startup_error = "; ".join(self.messages) or "no proxy listener started"
             ctx.master.shutdown()
         else:
+            # Everything loaded so far (mitmproxy, its addons, certificates) lives
+            # as long as the process: moved out of the collector's generations, a
+            # full collection no longer walks it (see docs/performance.md, tail).
+            gc.collect()
+            gc.freeze()
             self.sidecar.listen_addresses = [(addr[0], addr[1]) for addr in addresses]
             self.sidecar.listeners_by_mode = {
                 server.mode.full_spec: [(addr[0], addr[1]) for addr in server.listen_addrs]
@@ -163,6 +173,30 @@ class _StartupWatch(logging.Handler):
 
 
 DRAIN_SECONDS = 5.0
+
+
+def _allow_reuse_port() -> None:
+    """Let a Proxyserver with ``freshmock_reuse_port`` bind its TCP listeners with SO_REUSEPORT.
+
+    mitmproxy binds each listener with ``asyncio.start_server(handler, host,
+    port)`` and offers no option for it; every socket sharing a port must set
+    SO_REUSEPORT before binding, so the one method that binds is wrapped.
+    Other Proxyservers in the process bind as before. mitmproxy is pinned
+    (see the module docstring); tests/test_processes.py binds two processes.
+    """
+    instance = mode_servers.AsyncioServerInstance
+    if getattr(instance.listen, "freshmock_reuse_port", False):
+        return
+    original = instance.listen
+
+    async def listen(self, host: str, port: int):
+        if (getattr(self.manager, "freshmock_reuse_port", False) and port
+                and self.mode.transport_protocol == "tcp"):
+            return [await asyncio.start_server(self.handle_stream, host, port, reuse_port=True)]
+        return await original(self, host, port)
+
+    listen.freshmock_reuse_port = True
+    instance.listen = listen
 
 
 def _quiet_cancellation(loop: asyncio.AbstractEventLoop, context: dict) -> None:
@@ -185,9 +219,13 @@ class Sidecar:
     def _build_master(self, watch: _StartupWatch) -> Master:
         opts = options.Options()
         master = Master(opts)
+        server = proxyserver.Proxyserver()
+        if self.config.reuse_port:
+            _allow_reuse_port()
+            server.freshmock_reuse_port = True
         master.addons.add(
             core.Core(),
-            proxyserver.Proxyserver(),
+            server,
             next_layer.NextLayer(),
             tlsconfig.TlsConfig(),
             block.Block(),

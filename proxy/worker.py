@@ -9,7 +9,7 @@ exec, the ``spawn`` way; never a fork of the proxy with its loop and
 threads) that talks to the sidecar over a socket pair, FD being its end.
 It imports neither mitmproxy nor the sidecar's ``__main__``.
 
-Protocol (pickled tuples, one per ``Connection.send``)::
+Protocol (pickled tuples, one per ``Channel.send``, proxy/channel.py)::
 
     sidecar -> worker   ("config", WorkerSettings)        first, once
                         ("batch", seq, [capture...], parent_counters)
@@ -41,13 +41,19 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 
 from freshmock.proxy.capture import Capture, WebSocketCapture
+from freshmock.proxy.channel import Channel
 from freshmock.proxy.redaction import DEFAULT_RULES, RedactionRules, Redactor
-from freshmock.proxy.rows import Observation, build_observation, iso_utc, sample, websocket_row
+from freshmock.proxy.rows import (
+    Observation,
+    ShapeMemo,
+    build_observation,
+    iso_utc,
+    websocket_row,
+)
 from freshmock.proxy.sampling import Sampler
-from freshmock.proxy.store import append_capture_batch, ensure_capture_tables, open_store
+from freshmock.proxy.store import append_capture_batch, open_capture_connection
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +112,9 @@ class Worker:
     def __init__(self, settings: WorkerSettings) -> None:
         self.settings = settings
         self.counters: Counter[str] = Counter()
-        self.sampler = Sampler(settings.body_budget)
+        # Budget 0 keeps every body: no sampling decision, nothing to memoise.
+        self.sampler = Sampler(settings.body_budget) if settings.body_budget else None
+        self.memo = ShapeMemo() if settings.body_budget else None
         self.redactor = Redactor(settings.redaction)
         self.fault = os.environ.get(FAULT_ENV) or None
         self._parent: dict = {}
@@ -121,26 +129,21 @@ class Worker:
 
     def _store(self):
         if self._db is None and time.monotonic() >= self._open_after:
-            db = None
             try:
-                db = open_store(self.settings.db_path, must_exist=False)
-                db.execute(f"PRAGMA busy_timeout = {int(self.settings.busy_timeout_ms)}")
-                # WAL with synchronous=NORMAL survives a killed process; only a
-                # power cut can take back the last commits.
-                db.execute("PRAGMA synchronous = NORMAL")
-                ensure_capture_tables(db)
-                self._db = db
+                self._db = open_capture_connection(
+                    self.settings.db_path, self.settings.busy_timeout_ms
+                )
             except Exception as error:
                 self._failed("store_open", error, 0)
                 self._open_after = time.monotonic() + self.settings.reopen_interval
-                if db is not None:
-                    db.close()
         return self._db
 
     def _build(self, capture: Capture) -> Observation:
         if self.fault is not None and self.fault in capture.path:
             raise RuntimeError("injected fault")  # FRESHMOCK_WORKER_FAULT, tests only
-        return build_observation(capture, self.settings.max_body, self.redactor)
+        return build_observation(
+            capture, self.settings.max_body, self.redactor, self.sampler, self.memo
+        )
 
     def process(self, items: list, parent_counters: dict) -> None:
         """Build rows for ``items`` and append them, with the counters, in one transaction."""
@@ -153,7 +156,7 @@ class Worker:
                     messages.append(websocket_row(item, self.redactor))
                     continue
                 observation = self._build(item)
-                if not sample(observation, self.sampler, item.started_at):
+                if observation.sampled_out:
                     pending["sampled_out"] += 1
                 pending["redacted"] += observation.redacted
                 observations.append(observation.row)
@@ -219,21 +222,60 @@ class Worker:
                 pass
 
 
-def serve(conn: Connection, worker: Worker) -> None:
+# Batches that have already arrived are written in one transaction, up to this
+# many captures: the feeder sends small batches (so pickling never holds the
+# proxy's GIL for long), and a commit per small batch would cost more.
+JOIN_ITEMS = 2000
+# ... and this many bytes of bodies (Capture.weight): 2,000 large captures held
+# at once would be 26 MB of the worker's peak RSS.
+JOIN_BYTES = 4 * 1024 * 1024
+
+
+def _receive(conn: Channel) -> tuple[list[int], list, dict | None, tuple | None, bool]:
+    """Block for a message, then take every batch already waiting (up to JOIN_ITEMS).
+
+    ``(seqs, items, parent_counters, stop, closed)``: ``stop`` is a stop
+    message read after the batches, to be handled once they are written;
+    ``closed``: the sidecar's end closed after the batches read.
+    """
+    seqs, items, parent, stop, weight = [], [], None, None, 0
+    message = conn.recv()  # EOFError / OSError: nothing read, the caller finishes
+    while True:
+        if message[0] == "batch":
+            _, seq, batch, parent = message
+            seqs.append(seq)
+            items.extend(batch)
+            weight += sum(item.weight for item in batch)
+        elif message[0] == "stop":
+            stop = message
+            break
+        try:
+            if len(items) >= JOIN_ITEMS or weight >= JOIN_BYTES or not conn.poll(0):
+                break
+            message = conn.recv()
+        except (EOFError, OSError):  # write what arrived before the sidecar went
+            return seqs, items, parent, stop, True
+    return seqs, items, parent, stop, False
+
+
+def serve(conn: Channel, worker: Worker) -> None:
     while True:
         try:
-            message = conn.recv()
+            seqs, items, parent_counters, stop, closed = _receive(conn)
         except (EOFError, OSError):  # the sidecar is gone: what is written stays
             worker.finish(worker._parent)
             return
-        kind = message[0]
         try:
-            if kind == "batch":
-                _, seq, items, parent_counters = message
+            if seqs:
                 worker.process(items, parent_counters)
-                conn.send(("ack", seq, dict(worker.counters)))
-            elif kind == "stop":
-                worker.finish(message[1])
+                if closed:
+                    worker.finish(worker._parent)
+                    return
+                counters = dict(worker.counters)
+                for seq in seqs:
+                    conn.send(("ack", seq, counters))
+            if stop is not None:
+                worker.finish(stop[1])
                 conn.send(("stopped", dict(worker.counters)))
                 return
         except (BrokenPipeError, ConnectionResetError):
@@ -251,7 +293,14 @@ def main(argv: list[str]) -> int:
         os.nice(5)
     except OSError:
         pass
-    conn = Connection(int(argv[1]))
+    try:
+        # SCHED_BATCH: the same share of the CPU, but waking up to write a batch
+        # never preempts the proxy's event loop mid-request (which showed as
+        # latency tail when both ran on one core).
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
+    conn = Channel(int(argv[1]))
     try:
         kind, settings = conn.recv()
     except (EOFError, OSError):

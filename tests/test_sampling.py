@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mitmproxy.test import tflow
 
 from freshmock.proxy.capture import capture_flow
@@ -101,7 +103,9 @@ def test_the_budget_starts_again_at_the_hour_in_the_worker(tmp_path):
         ("/items/99", 0, 1),  # a new shape is kept over budget
         ("/items/3", 0, 1), ("/items/4", 0, 1), ("/items/5", 1, 0),  # 11:00: budget 2 again
     ]
-    assert all(size > 0 and hashed for *_, size, hashed in found)  # metadata always kept
+    # size always kept; a hash only for kept bodies (sampled-out ones are never redacted)
+    assert all(size > 0 and hashed == (not sampled_out)
+               for _, sampled_out, _, size, hashed in found)
     assert worker.counters["sampled_out"] == 2
 
 
@@ -118,8 +122,9 @@ def test_over_budget_observations_keep_their_metadata_but_not_their_bodies(tmp_p
         "response_body_sha256 is not null, status, duration_ms is not null, "
         "substr(observed_at, 1, 13) from observations order by id"
     )
-    assert all(size > 0 and hashed and status == 200 and timed
-               for _, _, _, size, hashed, status, timed, _ in found)
+    # a kept body is hashed; a sampled-out one was never redacted, so never hashed either
+    assert all(size > 0 and hashed == (not sampled_out) and status == 200 and timed
+               for _, sampled_out, _, size, hashed, status, timed, _ in found)
     detail = counters_detail(db)
     sampled = [path for path, sampled_out, *_ in found if sampled_out]
     assert (detail["seen"], detail["recorded"], detail["sampled_out"]) == (9, 9, len(sampled))
@@ -129,3 +134,31 @@ def test_over_budget_observations_keep_their_metadata_but_not_their_bodies(tmp_p
         assert sampled == ["/items/2", "/items/3", "/items/4", "/items/5", "/items/8"]
     else:  # the traffic crossed hh:00 (the budget restarts there; exact rows: the test above)
         assert len(sampled) >= 3  # 7 bodies of one shape, at most 2 kept in each of 2 hours
+
+
+def _naive_paths(value, path="$") -> set[str]:
+    """Every value visited on its own: the definition json_paths must match."""
+    from freshmock.proxy.sampling import _SUFFIX, collapse_segment
+
+    found = {path + _SUFFIX.get(type(value), ":object")}
+    if isinstance(value, dict):
+        for name, child in value.items():
+            found |= _naive_paths(child, f"{path}.{collapse_segment(str(name))}")
+    elif isinstance(value, list):
+        for item in value:
+            found |= _naive_paths(item, path + "[]")
+    return found
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=3),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.sampled_from(["a", "b", "17", "18", "id"]), children, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_json_paths_is_exactly_the_paths_of_every_value(value):
+    assert json_paths(value) == _naive_paths(value)
