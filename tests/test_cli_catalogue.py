@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -28,7 +29,7 @@ from cli_cases import run, snapshot
 from freshmock.generators.cli import app
 from freshmock.proxy.store import insert_observations, open_store
 
-from conftest import free_port
+from conftest import refused_port
 from golden_store import build_golden_store, golden_rows
 
 TOKEN = "catalogue-token-0123456789abcdef"
@@ -137,7 +138,8 @@ def servers(workspace):
     serve_store = workspace.parent / f"{workspace.name}-served.db"
     build_golden_store(serve_store).close()
     real = Server(serve_store, workspace / "token")
-    yield {"dead": f"http://127.0.0.1:{free_port()}", "silent": f"http://127.0.0.1:{silent.port}",
+    with refused_port() as dead_port:
+        yield {"dead": f"http://127.0.0.1:{dead_port}", "silent": f"http://127.0.0.1:{silent.port}",
            "plain_as_https": f"https://127.0.0.1:{plain.server_address[1]}",
            "serve": real.url}
     real.stop()
@@ -453,8 +455,8 @@ def test_serve_answers_503_not_500_when_its_store_turns_read_only(read_only_moun
     folder.mkdir()
     store = folder / "store.db"
     build_golden_store(store).close()
-    log, flag, port = read_only_mount / "serve.log", read_only_mount / "mounted", free_port()
-    serve = " ".join(freshmock_command("serve", "--db", str(store), "--port", str(port),
+    log, flag = read_only_mount / "serve.log", read_only_mount / "mounted"
+    serve = " ".join(freshmock_command("serve", "--db", str(store), "--port", "0",
                                        "--token-file", str(read_only_mount / "rw" / "token")))
     script = (f"{serve} 2> {log} & pid=$!; "
               f"until grep -q serving {log}; do sleep 0.1; done; "
@@ -465,6 +467,7 @@ def test_serve_answers_503_not_500_when_its_store_turns_read_only(read_only_moun
         while not flag.exists():
             assert time.monotonic() < deadline and process.poll() is None, log.read_text()
             time.sleep(0.1)
+        port = re.search(r"on http://127\.0\.0\.1:(\d+)", log.read_text()).group(1)
         db = open_store(store)  # outside the namespace the store is writable: new rows
         insert_observations(db, [dict(golden_rows()[1], path="/users/77")])
         db.close()

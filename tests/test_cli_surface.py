@@ -18,7 +18,7 @@ from cli_cases import run
 
 from freshmock.generators.cli import app
 
-from conftest import REPO, free_port, freshmock_command
+from conftest import REPO, ProcessOutput, freshmock_command
 from golden_store import build_golden_store
 
 
@@ -100,12 +100,13 @@ def test_the_generated_stubs_run_under_freshmock_wiremock(tmp_path):
     build_golden_store(store).close()
     assert run(["generate", "--db", str(store), "--out", str(tmp_path / "stubs")],
                tmp_path)["code"] == 0
-    port = free_port()
     process = subprocess.Popen(freshmock_command("wiremock", str(tmp_path / "stubs"),
-                                                 "--port", str(port)),
-                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
+                                                 "--port", "0"),
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    output = ProcessOutput(process)
     try:
+        port = output.wait_for_port(r"\bport:\s+(\d+)", "WireMock under freshmock wiremock")
         deadline = time.monotonic() + 90
         mappings = None
         while time.monotonic() < deadline and process.poll() is None:
@@ -115,7 +116,7 @@ def test_the_generated_stubs_run_under_freshmock_wiremock(tmp_path):
                 break
             except httpx.TransportError:
                 time.sleep(0.3)
-        assert mappings is not None, process.stderr.read() if process.poll() else "no answer"
+        assert mappings is not None, output.text()
         written = list((tmp_path / "stubs").rglob("mappings/*.json"))
         assert mappings["meta"]["total"] == len(written) > 0
         answer = httpx.get(f"http://127.0.0.1:{port}/users/2", trust_env=False)
@@ -123,8 +124,7 @@ def test_the_generated_stubs_run_under_freshmock_wiremock(tmp_path):
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=30)
-    err = process.stderr.read()
-    process.stderr.close()
+    err = output.finish().decode(errors="replace")
     assert process.returncode == 130 and err.strip().endswith("freshmock: interrupted"), err
 
 

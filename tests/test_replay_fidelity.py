@@ -41,7 +41,7 @@ from replay_kit import (
     websocket_subscribe,
 )
 
-from conftest import REPO, free_port, freshmock_command, recording_with_config, running_peer
+from conftest import REPO, freshmock_command, recording_with_config, running_peer
 
 WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
 MIN_FIDELITY = 0.95
@@ -72,16 +72,16 @@ def recording(tmp_path_factory, aws_environment) -> Recording:
     """Both workloads through one `freshmock record --config` with two dependencies."""
     folder = tmp_path_factory.mktemp("replay")
     db = folder / "store.db"
-    ports = {service: free_port() for service in SERVICES}
     with moto_server() as aws_url, graphql_server() as graphql_url:
         config = folder / "freshmock.toml"
         config.write_text(
             f'[record]\ndb = "{db}"\n'
             f'[[dependencies]]\nname = "aws"\nupstream = "{aws_url}"\n'
-            f'listen_port = {ports["aws"]}\nkeep_host_header = true\n'
+            f'listen_port = 0\nkeep_host_header = true\n'
             f'[[dependencies]]\nname = "graphql"\nupstream = "{graphql_url}"\n'
-            f'listen_port = {ports["graphql"]}\n')
-        with recording_with_config(config):
+            f'listen_port = 0\n')
+        with recording_with_config(config) as run:
+            ports = {service: run.port(f"{service}: reverse proxy") for service in SERVICES}
             import httpx
 
             live = {"aws": run_calls(aws_workload(f"http://127.0.0.1:{ports['aws']}"))}
@@ -131,10 +131,9 @@ def _wiremock_unmatched(port: int):
 
 def replay_on_wiremock(root: Path, service: str) -> list[Outcome]:
     assert WIREMOCK.exists(), f"{WIREMOCK} is missing: `make peers` installs WireMock from npm"
-    port = free_port()
-    with running_peer([str(WIREMOCK), "--port", str(port), "--bind-address", "127.0.0.1",
-                       "--root-dir", str(root / service), "--disable-banner"],
-                      port, "/__admin/mappings", "WireMock"):
+    with running_peer([str(WIREMOCK), "--port", "0", "--bind-address", "127.0.0.1",
+                       "--root-dir", str(root / service)],
+                      r"\bport:\s+(\d+)", "/__admin/mappings", "WireMock") as port:
         url = f"http://127.0.0.1:{port}"
         unmatched = _wiremock_unmatched(port)
         if service == "aws":

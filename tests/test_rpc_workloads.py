@@ -16,7 +16,7 @@ import subprocess
 import httpx
 from rpc_servers import graphql_server, moto_server
 
-from conftest import free_port, freshmock_command, recording_with_config
+from conftest import freshmock_command, recording_with_config
 
 BUCKETS = [f"acme-{word}-eu-west-{n % 3 + 1}" for n, word in enumerate(
     ["logs", "media", "backups", "exports", "reports", "assets", "builds", "models",
@@ -24,13 +24,12 @@ BUCKETS = [f"acme-{word}-eu-west-{n % 3 + 1}" for n, word in enumerate(
 
 
 def record(tmp_path, name: str, upstream: str, drive) -> list[dict]:
-    port = free_port()
     db = tmp_path / "store.db"
     config = tmp_path / "freshmock.toml"
     config.write_text(f'[record]\ndb = "{db}"\n\n[[dependencies]]\nname = "{name}"\n'
-                      f'upstream = "{upstream}"\nlisten_port = {port}\n')
-    with recording_with_config(config):
-        drive(f"http://127.0.0.1:{port}")
+                      f'upstream = "{upstream}"\nlisten_port = 0\n')
+    with recording_with_config(config) as run:
+        drive(f"http://127.0.0.1:{run.port(f'{name}: reverse proxy')}")
     for args in (("infer", "--db", str(db)), ("endpoints", "--db", str(db), "--json")):
         result = subprocess.run(freshmock_command(*args), capture_output=True, text=True,
                                 timeout=120)

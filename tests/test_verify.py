@@ -31,7 +31,7 @@ from verify_kit import (
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 
 from capture_kit import http_exchange
-from conftest import REPO, free_port, freshmock_command, running_peer
+from conftest import REPO, freshmock_command, running_peer
 from drift_service import DriftService
 
 WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
@@ -170,10 +170,9 @@ def test_fix_rewrites_only_stale_wiremock_lines_and_wiremock_replays_them(store,
     assert fixed["priority"] == 5 and fixed["metadata"] == {"owner": "checkout-team"}
     assert fixed["request"]["urlPathPattern"] == "/orders/[0-9]+"
 
-    port = free_port()
-    with running_peer([str(WIREMOCK), "--port", str(port), "--bind-address", "127.0.0.1",
-                       "--root-dir", str(root), "--disable-banner"],
-                      port, "/__admin/mappings", "WireMock"):
+    with running_peer([str(WIREMOCK), "--port", "0", "--bind-address", "127.0.0.1",
+                       "--root-dir", str(root)],
+                      r"\bport:\s+(\d+)", "/__admin/mappings", "WireMock") as port:
         status, body = _get(port, "/__admin/mappings")
         loaded = json.loads(body)["mappings"]
         assert len(loaded) == 9  # every mapping of every file still loads
