@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import sqlite_utils
 
@@ -33,6 +33,7 @@ from freshmock.generators.schema.builder import STATS_KEYWORD
 from freshmock.generators.schema.thresholds import STATE_VERSION
 from freshmock.proxy.store import (
     ENDPOINT_KEY,
+    OBSERVATIONS,
     PATH_SHAPES,
     StoreError,
     add_path_shapes,
@@ -60,9 +61,6 @@ WATERMARK = "infer_endpoints"
 # partials keyed by their Content-Type before are rebuilt, not merged.
 PARTIALS_VERSION = f"stats-v{STATE_VERSION}-candidates-v1-bodyless-v1"
 _UPDATE_ATTEMPTS = 3
-# Body digests remembered per endpoint and day for spotting repeats: beyond
-# this many distinct bodies a repeat is rare enough to count as new evidence.
-_MAX_SEEN_BODIES = 10_000
 
 class _Templaters(dict):
     """One ``PathTemplater`` per service, trained on every path shape stored."""
@@ -125,34 +123,39 @@ class _Partial:
     exemplar: tuple[int, str, int] = (-1, "", 0)
     request: StatsBuilder = field(default_factory=StatsBuilder)
     response: StatsBuilder = field(default_factory=StatsBuilder)
-    # Digests of the bodies observed in this run: a byte-identical body again
-    # adds counts but no value evidence (stats "repeats"; drift_rules).
-    seen_bodies: set = field(default_factory=set, repr=False, compare=False)
 
-    def _repeat(self, digest: str | None) -> bool:
-        if digest is None:
+    def add(self, row: dict, bodies_seen: set | None = None) -> None:
+        """Observe one row; ``bodies_seen``: digests of the bodies observed earlier that day.
+
+        A byte-identical body seen before the same day adds counts but no value
+        evidence (stats "repeats"; drift_rules): one example served 30 times is
+        one value. Whether a body repeats depends only on the store, never on
+        how inference runs were split, so partials stay exact.
+        """
+        bodies_seen = set() if bodies_seen is None else bodies_seen
+
+        def repeat(prefix: str, digest: str | None) -> bool:
+            if digest is None:
+                return False
+            if prefix + digest in bodies_seen:
+                return True
+            bodies_seen.add(prefix + digest)
             return False
-        if digest in self.seen_bodies:
-            return True
-        if len(self.seen_bodies) < _MAX_SEEN_BODIES:
-            self.seen_bodies.add(digest)
-        return False
 
-    def add(self, row: dict) -> None:
         seen = row["observed_at"]
         self._count(seen, seen, 1, (0 if row.get("sampled_out") else 1, seen, row["id"]))
         request = json_body(
             row["request_media_type"], row["request_body"], row["request_body_truncated"]
         )
         if has_body(request):
-            self.request.add_object(request, repeat=self._repeat(
-                row.get("request_body_sha256") and "q" + row["request_body_sha256"]))
+            self.request.add_object(request,
+                                    repeat=repeat("q", row.get("request_body_sha256")))
         response = json_body(
             row["response_media_type"], row["response_body"], row["response_body_truncated"]
         )
         if has_body(response):
-            self.response.add_object(response, repeat=self._repeat(
-                row.get("response_body_sha256") and "r" + row["response_body_sha256"]))
+            self.response.add_object(response,
+                                     repeat=repeat("r", row.get("response_body_sha256")))
         found = candidate(row, response)
         if found is not None:
             add_candidate(self.candidates, *found)
@@ -207,6 +210,22 @@ class _Partial:
         }
 
 
+def _bodies_before(db: sqlite_utils.Database, upto_id: int, day: str) -> set:
+    """Digests of the bodies of ``day`` folded in by earlier runs (ids up to ``upto_id``)."""
+    next_day = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+    seen = set()
+    for request, response in db.execute(
+        f"select request_body_sha256, response_body_sha256 from {OBSERVATIONS} "
+        "where observed_at >= ? and observed_at < ? and id <= ? and status is not null",
+        [day, next_day, upto_id],
+    ):
+        if request:
+            seen.add("q" + request)
+        if response:
+            seen.add("r" + response)
+    return seen
+
+
 def _merged(builder: StatsBuilder, stats_text: str | None) -> StatsBuilder:
     if stats_text is None:
         return builder
@@ -251,10 +270,14 @@ def update_partials(
             shapes[(service, shape)] += 1
             templater.add(shape)
         partials: dict[tuple, _Partial] = {}
+        seen_by_day: dict[str, set] = {}
         folded = 0
         for row in iter_observations_between(db, after, upto):
             key = endpoint_key(row, templaters.get(row["service"]))
-            partials.setdefault((*key, row["observed_at"][:10]), _Partial()).add(row)
+            day = row["observed_at"][:10]
+            if day not in seen_by_day:
+                seen_by_day[day] = set() if fresh else _bodies_before(db, after, day)
+            partials.setdefault((*key, day), _Partial()).add(row, seen_by_day[day])
             folded += 1
 
         def commit(
