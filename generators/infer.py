@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import sqlite_utils
 
@@ -36,6 +36,7 @@ from freshmock.generators.schema.thresholds import STATE_VERSION
 from freshmock.proxy.operations import operation_of
 from freshmock.proxy.store import (
     ENDPOINT_KEY,
+    OBSERVATIONS,
     PATH_SHAPES,
     StoreError,
     add_path_shapes,
@@ -67,9 +68,6 @@ _STAMP = "%Y-%m-%dT%H:%M:%SZ"
 # "operations-v1": the key gained the operation discriminator.
 PARTIALS_VERSION = f"stats-v{STATE_VERSION}-candidates-v1-operations-v1-bodyless-v1"
 _UPDATE_ATTEMPTS = 3
-# Body digests remembered per endpoint and day for spotting repeats: beyond
-# this many distinct bodies a repeat is rare enough to count as new evidence.
-_MAX_SEEN_BODIES = 10_000
 
 class _Templaters(dict):
     """One ``PathTemplater`` per service, trained on every path shape stored."""
@@ -218,20 +216,25 @@ class _Partial:
     exemplar: tuple[int, str, int] = (-1, "", 0)
     request: StatsBuilder = field(default_factory=StatsBuilder)
     response: StatsBuilder = field(default_factory=StatsBuilder)
-    # Digests of the bodies observed in this run: a byte-identical body again
-    # adds counts but no value evidence (stats "repeats"; drift_rules).
-    seen_bodies: set = field(default_factory=set, repr=False, compare=False)
 
-    def _repeat(self, digest: str | None) -> bool:
-        if digest is None:
+    def add(self, row: dict, discriminator: str = "", bodies_seen: set | None = None) -> None:
+        """Observe one row; ``bodies_seen``: digests of the bodies observed earlier that day.
+
+        A byte-identical body seen before the same day adds counts but no value
+        evidence (stats "repeats"; drift_rules): one example served 30 times is
+        one value. Whether a body repeats depends only on the store, never on
+        how inference runs were split, so partials stay exact.
+        """
+        bodies_seen = set() if bodies_seen is None else bodies_seen
+
+        def repeat(prefix: str, digest: str | None) -> bool:
+            if digest is None:
+                return False
+            if prefix + digest in bodies_seen:
+                return True
+            bodies_seen.add(prefix + digest)
             return False
-        if digest in self.seen_bodies:
-            return True
-        if len(self.seen_bodies) < _MAX_SEEN_BODIES:
-            self.seen_bodies.add(digest)
-        return False
 
-    def add(self, row: dict, discriminator: str = "") -> None:
         self.discriminator = self.discriminator or discriminator
         seen = row["observed_at"]
         self._count(seen, seen, 1, (0 if row.get("sampled_out") else 1, seen, row["id"]))
@@ -239,14 +242,14 @@ class _Partial:
             row["request_media_type"], row["request_body"], row["request_body_truncated"]
         )
         if has_body(request):
-            self.request.add_object(request, repeat=self._repeat(
-                row.get("request_body_sha256") and "q" + row["request_body_sha256"]))
+            self.request.add_object(request,
+                                    repeat=repeat("q", row.get("request_body_sha256")))
         response = json_body(
             row["response_media_type"], row["response_body"], row["response_body_truncated"]
         )
         if has_body(response):
-            self.response.add_object(response, repeat=self._repeat(
-                row.get("response_body_sha256") and "r" + row["response_body_sha256"]))
+            self.response.add_object(response,
+                                     repeat=repeat("r", row.get("response_body_sha256")))
         found = candidate(row, response)
         if found is not None:
             add_candidate(self.candidates, *found)
@@ -302,6 +305,22 @@ class _Partial:
             "request_stats": dumps(self.request.node) if len(self.request) else None,
             "response_stats": dumps(self.response.node) if len(self.response) else None,
         }
+
+
+def _bodies_before(db: sqlite_utils.Database, upto_id: int, day: str) -> set:
+    """Digests of the bodies of ``day`` folded in by earlier runs (ids up to ``upto_id``)."""
+    next_day = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+    seen = set()
+    for request, response in db.execute(
+        f"select request_body_sha256, response_body_sha256 from {OBSERVATIONS} "
+        "where observed_at >= ? and observed_at < ? and id <= ? and status is not null",
+        [day, next_day, upto_id],
+    ):
+        if request:
+            seen.add("q" + request)
+        if response:
+            seen.add("r" + response)
+    return seen
 
 
 def _merged(builder: StatsBuilder, stats_text: str | None) -> StatsBuilder:
@@ -361,14 +380,17 @@ def update_partials(
                     seen.add(signature)
             templater.add(shape, 1, (signature,) if signature else ())
         partials: dict[tuple, _Partial] = {}
+        seen_by_day: dict[str, set] = {}
         folded = 0
         for row in iter_observations_between(db, after, upto):
             templater = templaters.get(row["service"])
             operation, discriminator = row_operation(row, rules)
             key = (row["service"], row["method"], templater.template(row["path"]), operation,
                    row["status"], response_media_key(row))
-            partials.setdefault((*key, row["observed_at"][:10]), _Partial()).add(
-                row, discriminator)
+            day = row["observed_at"][:10]
+            if day not in seen_by_day:
+                seen_by_day[day] = set() if fresh else _bodies_before(db, after, day)
+            partials.setdefault((*key, day), _Partial()).add(row, discriminator, seen_by_day[day])
             folded += 1
 
         def commit(
