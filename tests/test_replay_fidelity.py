@@ -269,3 +269,58 @@ def test_the_recording_saw_every_kind_of_answer(recording):
     assert {"application/x-amz-json-1.0", "application/json"} <= media
     assert binary >= 4
     assert json.dumps  # the module's imports stay used
+
+
+def test_requests_never_recorded_never_get_a_recorded_error(recording, pytest_stubs):
+    """An error variant answers only its own request: a route with no recorded success
+    says "no stub"; one with a success answers with its default, never the error."""
+    import httpx
+    import respx
+
+    stubs = _import_stubs(pytest_stubs, "aws")
+    with respx.mock(assert_all_called=False) as router, httpx.Client(timeout=30) as client:
+        stubs.register_respx(router, stubs.BASE_URL)
+        from replay_kit import aws_clients
+
+        clients = aws_clients(stubs.BASE_URL, botocore_over(httpx_sender(client)))
+        novel = run_calls([
+            ("get_item unrecorded", lambda: clients["dynamodb"].get_item(
+                TableName="fm-table", Key={"pk": {"S": "user#9"}, "sk": {"N": "42"}})),
+            ("describe_table other", lambda: clients["dynamodb"].describe_table(
+                TableName="other-table")),
+            ("get_object unrecorded key", lambda: clients["s3"].get_object(
+                Bucket="fm-bucket", Key="blobs/b9.bin")),
+        ], no_stub=_fixture_refused)
+    graphql = _import_stubs(pytest_stubs, "graphql")
+    with respx.mock(assert_all_called=False) as router, httpx.Client(timeout=30) as client:
+        graphql.register_respx(router, graphql.BASE_URL)
+        post, _ = httpx_transport(client)
+        novel += run_calls([("GetUser 42", lambda: post(
+            graphql.BASE_URL + "/graphql",
+            {"query": "query GetUser($id: ID!) { user(id: $id) { id name email } }",
+             "operationName": "GetUser", "variables": {"id": "42"}}))],
+            no_stub=_fixture_refused)
+    by_name = {o.name: o for o in novel}
+    # no success recorded for these: nothing answers them, least of all a recorded error
+    assert by_name["describe_table other"].no_stub == "respx: not mocked", novel
+    assert by_name["get_object unrecorded key"].no_stub == "respx: not mocked", novel
+    # the route's default is its most common success, never the recorded error
+    assert "Item" in by_name["get_item unrecorded"].value, novel
+    status, _, body = by_name["GetUser 42"].value
+    assert status == 200 and "errors" not in json.loads(body), novel
+
+
+def test_the_openapi_document_lists_each_rpc_operation(recording):
+    from openapi_spec_validator import validate
+
+    out = generate(recording, "openapi")
+    aws = json.loads((out / "aws.openapi.json").read_text())
+    validate(aws)
+    names = {o["operation"]: o["discriminator"]
+             for o in aws["paths"]["/"]["post"]["x-freshmock-operations"]}
+    assert names["DynamoDB_20120810.GetItem"] == "header:X-Amz-Target"
+    assert names["GetCallerIdentity"] == "form:Action"
+    graphql = json.loads((out / "graphql.openapi.json").read_text())
+    examples = graphql["paths"]["/graphql"]["post"]["requestBody"]["content"][
+        "application/json"]["examples"]
+    assert {"GetUser", "AddUser", "ListUsers"} <= set(examples)
