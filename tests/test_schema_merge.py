@@ -220,3 +220,19 @@ def test_non_json_values_are_refused():
         assert "not a JSON value" in str(error)
     else:
         raise AssertionError("an object() was observed")
+
+
+def test_a_partial_that_starts_with_a_repeat_adds_no_value_evidence():
+    # A day's second inference run whose first body repeats one the first run
+    # folded in: merged, the two runs must equal one run over both bodies.
+    from freshmock.generators.schema.builder import StatsBuilder
+
+    body = {"users": [{"name": "User 1"}, {"name": "User 2"}], "colour": "red"}
+    one_run = StatsBuilder()
+    one_run.add_object(body)
+    one_run.add_object(body, repeat=True)
+    first, second = StatsBuilder(), StatsBuilder()
+    first.add_object(body)
+    second.add_object(body, repeat=True)
+    first.add_schema(second)
+    assert first.to_partial() == one_run.to_partial()

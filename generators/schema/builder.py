@@ -76,10 +76,15 @@ class StatsBuilder(SchemaBuilder):
 
     def add_object(self, obj, repeat: bool = False) -> None:
         """Observe one body; ``repeat``: a byte-identical copy of one observed before."""
-        if repeat and self._root_node._active_strategies:
-            stats.observe(self.node, obj, repeat=True)
-        else:
+        if not repeat:
             super().add_object(obj)
+            return
+        if not self._root_node._active_strategies:
+            # An empty builder (a new day's partial whose first body repeats one
+            # an earlier run folded in): start the node empty, never by genson's
+            # add_object, which would count the copy as value evidence.
+            self._root_node._active_strategies.append(ObservedValues(self.NODE_CLASS))
+        stats.observe(self.node, obj, repeat=True)
 
     def add_schema(self, schema) -> None:
         if isinstance(schema, StatsBuilder):

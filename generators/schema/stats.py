@@ -115,8 +115,16 @@ def _observe_str(node: dict, value: str) -> None:
 
 def _observe_str_repeat(node: dict, value: str) -> None:
     stats = node.get("string")
-    if stats is None:  # cannot happen for a true repeat; count it as new evidence
+    if stats is None:
+        # The copy this repeats was folded into another partial (an earlier
+        # inference run of the same day): start the statistic from this value
+        # for its type and formats, but not as evidence of a value set.
         _observe_str(node, value)
+        stats = node["string"]
+        values = stats["values"]
+        if values is not None and value in values:
+            del values[value]
+        stats["repeats"] = 1
         return
     stats["n"] += 1
     stats["repeats"] = stats.get("repeats", 0) + 1
