@@ -32,11 +32,22 @@ def missing_package_line(error: ImportError) -> str:
     )
 
 
+# Registered on import (tests and the docs check read the app); a package
+# missing here is kept and worded by main(), never a traceback.
+try:
+    import_module(WORKER_MODULE)
+    register_commands()
+    _MISSING: ImportError | None = None
+except ImportError as error:
+    _MISSING = error
+
+
 def main() -> None:
+    if _MISSING is not None:
+        print(missing_package_line(_MISSING), file=sys.stderr)
+        raise SystemExit(2)
     try:
-        import_module(WORKER_MODULE)
-        register_commands()
         app()
-    except ImportError as error:
+    except ImportError as error:  # a command's own lazy import
         print(missing_package_line(error), file=sys.stderr)
         raise SystemExit(2) from None
