@@ -153,10 +153,10 @@ def test_the_worker_process_has_no_mitmproxy_module_loaded(tmp_path):
 STAGES = {
     "infer": {"infer", "history", "paths", "exemplar_choice", "json_bodies", "schema",
               "schema.builder", "schema.formats", "schema.publish", "schema.stats",
-              "schema.thresholds"},
-    "diff": {"diff", "drift", "drift_rules", "drift_report", "stub_baseline"},
+              "schema.thresholds", "media_types"},
+    "diff": {"diff", "drift", "drift_rules", "drift_report", "drift_evidence", "stub_baseline"},
     "generate": {"targets", "wiremock", "openapi", "pytest_fixtures", "vcr", "schema_files",
-                 "exemplars", "synthesis", "emit", "templating"},
+                 "exemplars", "synthesis", "emit", "templating", "stub_headers", "variants"},
 }
 # diff and generate both read infer's output; neither imports the other
 MAY_IMPORT = {"infer": {"infer"}, "diff": {"infer", "diff"}, "generate": {"infer", "generate"}}
