@@ -22,6 +22,8 @@ from freshmock.generators.check import parse_timestamp
 from freshmock.generators.drift import Severity
 from freshmock.generators.drift_rules import DriftThresholds
 from freshmock.generators.json_bodies import is_json_media_type
+from freshmock.generators.schema.formats import is_pattern_like
+from freshmock.generators.schema.stats import distinct_values
 from freshmock.generators.stub_baseline import StubbedEndpoint
 from freshmock.generators.verify.claims import CLAIM_WEIGHT, fit_to
 from freshmock.generators.verify.drift_calls import (
@@ -273,12 +275,22 @@ def _check_value_rule(db, rule, current: dict, key, rules, since) -> Finding | N
     if rule.kind == "equality":
         stats = node.get("string")
         values = stats and stats.get("values")
-        enum_like = (values is not None and stats["n"] >= rules.enum_min_values
-                     and len(values) <= rules.enum_max_distinct)
-        if isinstance(rule.expected, str) and enum_like and rule.expected not in values:
-            return Finding(STALE, "value-not-observed", rule.path, repr(rule.expected),
-                           ", ".join(sorted(values)), evidence={"current": stats["n"]})
-        return None
+        if not isinstance(rule.expected, str) or values is None or rule.expected in values:
+            return None
+        # the drift rules' enum test (drift.BodyWalk): distinct-body values, a small set
+        # that is not pattern-like and has no format; only then is a value "never sent"
+        small_set = (rules.enum_min_distinct <= len(values) <= rules.enum_max_distinct
+                     and not stats.get("formats") and not is_pattern_like(values))
+        if not small_set:
+            return None  # free text, ids, timestamps: traffic cannot check an equality
+        seen = distinct_values(stats)
+        if seen < rules.enum_min_values:
+            return Finding(UNVERIFIABLE, "thin-evidence", rule.path, repr(rule.expected),
+                           f"not among {seen} values ({', '.join(sorted(values))}); the "
+                           f"drift rules decide a value set from {rules.enum_min_values}",
+                           evidence={"current": seen})
+        return Finding(STALE, "value-not-observed", rule.path, repr(rule.expected),
+                       ", ".join(sorted(values)), evidence={"current": seen})
     if rule.kind in ("regex", "include"):
         if "string" not in node:
             return None
