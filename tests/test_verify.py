@@ -23,6 +23,7 @@ from verify_kit import (
     WIREMOCK_EXPECTED,
     drifted_store,
     findings,
+    record_more,
     report,
     verify,
     write_wiremock_mocks,
@@ -66,7 +67,9 @@ def test_wiremock_report_names_exactly_the_planted_findings(store, tmp_path):
     assert by_entry[("exports.json", "mappings[1]")]["verdict"] == "fresh"  # text/csv today
     orders = by_entry[("orders.json", "mapping")]
     assert orders["endpoint"]["path_template"] == "/orders/{order_id}"  # a regex matched it
-    assert orders["evidence"]["observations"] == 80  # v2's order calls, not v1's
+    # v2's order calls, not v1's 60: the drift service calls /orders/{id} 45 times at v2
+    # since issue 12 set its volumes to a modest nightly client's (tests/drift_service.py)
+    assert orders["evidence"]["observations"] == 45
     assert orders["evidence"]["last_seen"].startswith("2026-11-02")
     assert orders["evidence"]["age_days"] > 0
     assert result["summary"] == {"stale": 6, "incomplete": 0, "unverifiable": 2, "fresh": 1}
@@ -201,6 +204,9 @@ VCR_EXPECTED = {
     ("interactions[0]", "stale", "type-widened", "$.total"),
     ("interactions[0]", "stale", "became-nullable", "$.customer.email"),
     ("interactions[0]", "stale", "became-optional", "$.coupon"),  # orders/3 had one at v1
+    # orders/3 (odd) had phone null at v1; at v2 every order's phone is a string and none
+    # is null: the cassette shows a type the dependency no longer sends
+    ("interactions[0]", "stale", "type-changed", "$.customer.phone"),
     ("interactions[0]", "incomplete", "format-dropped", "$.created_at"),
     ("interactions[0]", "incomplete", "items-type-widened", "$.items[]"),
     ("interactions[0]", "incomplete", "property-added", "$.tracking_url"),
@@ -399,6 +405,11 @@ def test_refresh_verify_lists_the_stale_hand_written_mocks_in_the_pr_body(store,
 
 
 def test_a_client_error_is_new_only_against_the_stores_own_history(store, tmp_path):
+    # The shared store's 3 calls of /search are thin under the drift rules (fewer
+    # than 5 a side: no verdict on its statuses at all); 30 more make them evidence.
+    db = tmp_path / "store.db"
+    shutil.copy(store, db)
+    record_more(db, [("GET", "/search", None, {})] * 30)
     mocks = tmp_path / "mappings"
     mocks.mkdir()
     # /search answers 404 today and was first recorded today: that the mocks show
@@ -409,7 +420,7 @@ def test_a_client_error_is_new_only_against_the_stores_own_history(store, tmp_pa
     (mocks / "create.json").write_text(json.dumps({
         "request": {"method": "POST", "urlPath": "/orders"},
         "response": {"status": 201, "jsonBody": {"id": 1, "state": "created"}}}))
-    _, result = report(store, mocks)
+    _, result = report(db, mocks)
     assert findings(result) == {
         ("search.json", "incomplete", "status-added", None),
         ("search.json", "unverifiable", "status-not-observed", None),
@@ -421,9 +432,10 @@ def test_stubs_generated_from_todays_window_show_nothing_that_changed(store, tmp
     """No false alarm on mocks that are right: freshmock's own stubs of the same window.
 
     A stub replays one real body, so what one example cannot show stays visible
-    (an optional field it happens to carry, a string where null also comes back),
-    but nothing that changed: no field removed, added or retyped, no status or
-    endpoint gone, no media type changed.
+    (an optional field it happens to carry or to lack, a string where null also
+    comes back or a null where strings do), but nothing that changed: no field
+    removed or retyped, none added that today's objects always carry, no status
+    or endpoint gone, no media type changed (a 204 has none: diff files it so).
     """
     db = tmp_path / "store.db"
     shutil.copy(store, db)
@@ -434,8 +446,20 @@ def test_stubs_generated_from_todays_window_show_nothing_that_changed(store, tmp
         assert result.returncode == 0, result.stderr
     _, result = report(db, tmp_path / "wiremock", tmp_path / "openapi", tmp_path / "vcr")
     kinds = {f[2] for f in findings(result)}
+    # Since issue 16 a stub replays each kept body, and some lack the optional coupon
+    # (21 of today's 45 orders carry it) or show the null email (15 of 45): the drift
+    # rules call those property-added and type-widened, each the mirror of a
+    # became-optional or became-nullable on a body that shows the other case.
     assert kinds <= {"became-optional", "became-nullable", "items-type-widened",
+                     "property-added", "type-widened",
                      "thin-evidence", "status-not-observed"}, kinds
+    for mock in result["mocks"]:
+        for finding in mock["findings"]:
+            if finding["kind"] == "property-added":  # optional today, never always there
+                evidence = finding["evidence"]
+                assert 0 < evidence["current_present"] < evidence["current_objects"], finding
+            if finding["kind"] == "type-widened":  # the stub's type still comes back today
+                assert finding["mock"] in finding["today"].split("|"), finding
     assert result["summary"]["fresh"] >= 10
     assert {m["format"] for m in result["mocks"]} == {"wiremock", "openapi", "vcr"}
 

@@ -32,6 +32,11 @@ WINDOW = ("2026-10-27", "2026-11-02")
 _STORES: dict[str, Path] = {}
 
 
+def record_more(db: Path, calls, day: str = "2026-11-02") -> None:
+    """More v2 traffic in today's window of a copy of the drifted store."""
+    _record_thin(db, day, calls)
+
+
 def drifted_store(tmp_path_factory) -> Path:
     """v1 traffic on 2026-10-05, v2 on 2026-11-02, recorded through the real proxy once
     per session; today's 7-day window holds only v2. Tests copy it before writing."""
@@ -44,13 +49,14 @@ def drifted_store(tmp_path_factory) -> Path:
     return _STORES["store"]
 
 
-def _record_thin(db: Path, day: str) -> None:
+def _record_thin(db: Path, day: str, calls=THIN_CALLS) -> None:
+    """``calls`` to the v2 service recorded into ``db`` on ``day`` (13:00, after v2's traffic)."""
     with closing(sqlite3.connect(db)) as connection:
         before = connection.execute("select max(id) from observations").fetchone()[0]
     with DriftService(2) as service:
         config = SidecarConfig(str(db), upstream=service.url, listen_port=0, service="orders-api")
         with SidecarThread(config) as sidecar:
-            drive(sidecar.port, THIN_CALLS)
+            drive(sidecar.port, calls)
     with closing(sqlite3.connect(db)) as connection, connection:
         connection.execute(
             "update observations set observed_at = ? || printf('%06d', id) || 'Z' where id > ?",

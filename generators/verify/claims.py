@@ -3,15 +3,17 @@
 A mock is an assertion, not a sample: a field its body shows is one the
 consumer's tests rely on being there, every time. So a claim is the
 statistics of the mock's value seen ``CLAIM_WEIGHT`` times: far past every
-baseline threshold of ``drift_rules`` (the largest is 100 objects), so the
-drift rules judge only the evidence on today's side, where it belongs. Value
+baseline threshold of ``drift_rules`` (5 observations a side; a Fisher test
+of 1,000,000 claimed objects against 30 current ones is as decisive as 30
+allow), so the drift rules judge only the evidence on today's side. Value
 sets are dropped: a mock's example value is not an enumeration, and drift
 never compares values anyway.
 
 Schemas (OpenAPI) and Pact matchers claim what a consumer *accepts*: a
 nullable field, one of several types, "any number". Such claims are
 ``permissive`` and are narrowed to the types today's traffic shows before
-comparing (``fit_to``), so accepting null is never "null no longer sent".
+comparing (``fit_to``), so accepting null is never "null no longer sent", and
+an optional property today's traffic never sends is never "removed".
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from freshmock.generators.schema.stats import count
 
 CLAIM_WEIGHT = 1_000_000
 # An optional property of a schema: present in half the claimed objects, so
-# it is never "nearly always present" and its absence is never a removal.
+# it is never "always present" (no became-optional when today's objects lack
+# it sometimes); when today's objects never carry it, ``fit_to`` drops it.
 OPTIONAL_SHARE = 0.5
 _MAX_SCHEMA_DEPTH = 32  # recursive $refs stop here
 
@@ -82,8 +85,13 @@ def fit_to(claim: dict, current: dict) -> dict:
             stats["items"] = fit_to(stats["items"], current["array"]["items"])
         elif kind == "object" and "properties" in stats:
             theirs = current["object"].get("properties") or {}
+            # An optional property (claimed in fewer objects than its parent) that
+            # today's traffic never sends was accepted, not claimed: the drift rules
+            # would call it optional-property-removed, yet the schema allows exactly
+            # that absence. A required one stays, so its absence is property-removed.
             stats["properties"] = {k: fit_to(v, theirs.get(k, {}))
-                                   for k, v in stats["properties"].items()}
+                                   for k, v in stats["properties"].items()
+                                   if k in theirs or count(v) >= stats["n"]}
         out[kind] = stats
     return out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from freshmock.generators.diff import NO_BODY
 from freshmock.proxy.errors import FreshmockError
 
 
@@ -62,3 +63,13 @@ def normalise_media_type(value: str | None) -> str | None:
     if value is None:
         return None
     return value.split(";", 1)[0].strip().lower()
+
+
+def answer_media_type(content_type: str | None, has_body: bool) -> str | None:
+    """The media type an answer is filed under, as ``diff`` files it.
+
+    An answer without a body (a 204, ``Content-Length: 0``) has no media type
+    contract: the store files it under ``diff.NO_BODY`` whatever its
+    Content-Type header says, so a mock of one must be matched there too.
+    """
+    return normalise_media_type(content_type) if has_body else NO_BODY

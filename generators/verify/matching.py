@@ -14,6 +14,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from freshmock.generators.diff import NO_BODY
 from freshmock.generators.paths import is_parameter, template_matches
 from freshmock.generators.verify.interaction import MockInteraction, normalise_media_type
 from freshmock.proxy.store import ENDPOINT_KEY, get_observation_or_none
@@ -92,6 +93,10 @@ class Matcher:
         wanted = [(k, p) for k, p in by_status
                   if mock.media_type is None
                   or (normalise_media_type(fields(k)["media_type"]) or "") == mock.media_type]
+        if not wanted and (mock.media_type == NO_BODY or all(
+                fields(k)["media_type"] == NO_BODY for k, _ in by_status)):
+            # a body on one side only: no media type contract to drift (diff's rule)
+            wanted = by_status
         if not wanted:  # observed with another media type: the claim keeps its own
             status = fields(by_status[0][0])["status"]
             return Match(route, baseline_key=key_of(route, status, mock.media_type),

@@ -18,6 +18,7 @@ from freshmock.generators.verify.interaction import (
     MockFileError,
     MockInteraction,
     PathMatcher,
+    answer_media_type,
     normalise_media_type,
 )
 from freshmock.generators.verify.yaml_nodes import YamlError, line, load_with_nodes, walk
@@ -75,8 +76,8 @@ def read_cassette(path: Path, text: str) -> list[MockInteraction]:
             source=path, line=line(node), entry=f"interactions[{index}]", format="vcr",
             method=str(request.get("method", "GET")).upper(),
             path=PathMatcher("exact", url.path or "/"), status=int(code or 200),
-            media_type=normalise_media_type(header(response.get("headers"), "content-type"))
-            or ("" if not raw else None),
+            media_type=answer_media_type(header(response.get("headers"), "content-type"),
+                                         bool(raw)),
             body=body, claim=claim_from_value(body) if body is not None else None,
             operation=_operation(request),
             handle={"index": index, "compressed": isinstance(

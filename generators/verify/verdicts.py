@@ -22,6 +22,8 @@ from freshmock.generators.check import parse_timestamp
 from freshmock.generators.drift import Severity
 from freshmock.generators.drift_rules import DriftThresholds
 from freshmock.generators.json_bodies import is_json_media_type
+from freshmock.generators.schema.formats import is_pattern_like
+from freshmock.generators.schema.stats import distinct_values
 from freshmock.generators.stub_baseline import StubbedEndpoint
 from freshmock.generators.verify.claims import CLAIM_WEIGHT, fit_to
 from freshmock.generators.verify.drift_calls import (
@@ -185,6 +187,13 @@ def _route_changes(verdicts, matches, current: dict, history: dict, rules) -> No
             at_status = list(firsts.values())
         route = routes[(drift.service, drift.method, drift.path_template)]
         for change in drift.changes:
+            if change.kind == "status-gone" and not _seen_before(
+                    history, current, route, drift.status):
+                # The mocks' status was never recorded on this route: that it is not seen
+                # today is no news (status-not-observed follows, per mock). diff told the
+                # errors answering instead once, here; each is judged on its own.
+                _unfold_errors(change, history, current, route, owners)
+                continue
             finding = _finding(change, status=drift.status)
             if change.kind == "new-client-error" and not _new_since_history(
                     history, current, route, drift.status):
@@ -194,15 +203,41 @@ def _route_changes(verdicts, matches, current: dict, history: dict, rules) -> No
                 verdict.findings.append(finding)
 
 
+def _before_window(history: dict, current: dict, route: tuple, wanted) -> int:
+    """Observations of ``route`` the store holds from before the window, of keys ``wanted``."""
+    return sum(p.observations - (current[k].observations if k in current else 0)
+               for k, p in history.items() if route_of(k) == route and wanted(k))
+
+
+def _seen_before(history: dict, current: dict, route: tuple, status: int) -> bool:
+    return _before_window(history, current, route,
+                          lambda k: fields(k)["status"] == status) > 0
+
+
 def _new_since_history(history: dict, current: dict, route: tuple, status: int) -> bool:
     """Whether the store saw ``route`` before the window, and never with ``status`` there."""
-    def before_window(wanted) -> int:
-        return sum(p.observations - (current[k].observations if k in current else 0)
-                   for k, p in history.items() if route_of(k) == route and wanted(k))
+    seen_before = _before_window(history, current, route, lambda k: True)
+    return seen_before > 0 and not _seen_before(history, current, route, status)
 
-    seen_before = before_window(lambda k: True)
-    with_status = before_window(lambda k: fields(k)["status"] == status)
-    return seen_before > 0 and with_status == 0
+
+def _unfold_errors(change, history: dict, current: dict, route: tuple, owners) -> None:
+    """The error statuses a ``status-gone`` names, each as ``_route_changes`` tells them."""
+    before = change.evidence.get("baseline_statuses", {})
+    now = change.evidence.get("current_statuses", {})
+    errors = [int(s) for s in now if int(s) >= 400 and s not in before]
+    firsts: dict = {}  # statuses no mock shows: said once per file, at its first interaction
+    for v in sorted(owners, key=lambda v: (str(v.mock.source), v.mock.line)):
+        firsts.setdefault(v.mock.source, v)
+    for status in errors:
+        evidence = {"current": now[str(status)], "status": status}
+        today = f"{status} on {now[str(status)]} calls"
+        if 400 <= status < 500 and _new_since_history(history, current, route, status):
+            finding = Finding(STALE, "new-client-error", "-", "not seen", today,
+                              Severity.breaking.value, evidence)
+        else:
+            finding = Finding(INCOMPLETE, "status-added", "-", "not shown", today, "", evidence)
+        for verdict in [v for v in owners if v.mock.status == status] or firsts.values():
+            verdict.findings.append(finding)
 
 
 def _drift_route(key: tuple) -> tuple:
@@ -240,12 +275,22 @@ def _check_value_rule(db, rule, current: dict, key, rules, since) -> Finding | N
     if rule.kind == "equality":
         stats = node.get("string")
         values = stats and stats.get("values")
-        enum_like = (values is not None and stats["n"] >= rules.enum_min_values
-                     and len(values) <= rules.enum_max_distinct)
-        if isinstance(rule.expected, str) and enum_like and rule.expected not in values:
-            return Finding(STALE, "value-not-observed", rule.path, repr(rule.expected),
-                           ", ".join(sorted(values)), evidence={"current": stats["n"]})
-        return None
+        if not isinstance(rule.expected, str) or values is None or rule.expected in values:
+            return None
+        # the drift rules' enum test (drift.BodyWalk): distinct-body values, a small set
+        # that is not pattern-like and has no format; only then is a value "never sent"
+        small_set = (rules.enum_min_distinct <= len(values) <= rules.enum_max_distinct
+                     and not stats.get("formats") and not is_pattern_like(values))
+        if not small_set:
+            return None  # free text, ids, timestamps: traffic cannot check an equality
+        seen = distinct_values(stats)
+        if seen < rules.enum_min_values:
+            return Finding(UNVERIFIABLE, "thin-evidence", rule.path, repr(rule.expected),
+                           f"not among {seen} values ({', '.join(sorted(values))}); the "
+                           f"drift rules decide a value set from {rules.enum_min_values}",
+                           evidence={"current": seen})
+        return Finding(STALE, "value-not-observed", rule.path, repr(rule.expected),
+                       ", ".join(sorted(values)), evidence={"current": seen})
     if rule.kind in ("regex", "include"):
         if "string" not in node:
             return None

@@ -20,7 +20,7 @@ from freshmock.generators.verify.interaction import (
     MockFileError,
     MockInteraction,
     PathMatcher,
-    normalise_media_type,
+    answer_media_type,
 )
 from freshmock.generators.verify.json_spans import Span, line_of, parse_spans
 
@@ -65,8 +65,8 @@ def _interaction(path: Path, text: str, entry: str, span: Span) -> MockInteracti
             matcher = PathMatcher(kind, value, with_query and kind == "regex")
             break
     headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
-    media_type = normalise_media_type(_first(headers.get("content-type")))
     body, body_source = _body(path, response)
+    media_type = answer_media_type(_first(headers.get("content-type")), _has_body(response))
     if media_type is None and "jsonBody" in response:
         media_type = "application/json"
     interaction = MockInteraction(
@@ -82,6 +82,12 @@ def _interaction(path: Path, text: str, entry: str, span: Span) -> MockInteracti
         interaction.notes.append("proxies to a live service: nothing mocked to check")
         interaction.claim = None
     return interaction
+
+
+def _has_body(response: dict) -> bool:
+    """Whether the mapping answers with a body at all (an empty string is none)."""
+    return "jsonBody" in response or "bodyFileName" in response or any(
+        response.get(key) not in (None, "") for key in ("body", "base64Body"))
 
 
 def _first(value):
