@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import weakref
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl
@@ -39,7 +40,7 @@ from urllib.parse import parse_qsl
 import sqlite_utils
 
 from freshmock.generators.exemplars import Exemplar, load_exemplar
-from freshmock.generators.infer import row_operation, stored_rules
+from freshmock.generators.infer import row_operation, service_templater, stored_rules
 from freshmock.generators.media_types import is_event_stream, is_json_media_type
 from freshmock.generators.paths import is_parameter
 from freshmock.generators.stub_headers import replayed_headers
@@ -215,6 +216,17 @@ def _headers(text: str | None) -> dict[str, str]:
     return found
 
 
+_TEMPLATERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _templater(db: sqlite_utils.Database, service: str):
+    """The templater inference filed ``service``'s paths with, built once per store handle."""
+    by_service = _TEMPLATERS.setdefault(db, {})
+    if service not in by_service:
+        by_service[service] = service_templater(db, service)
+    return by_service[service]
+
+
 def _rows(db: sqlite_utils.Database, endpoint: dict) -> list[dict]:
     """The endpoint's recorded requests with kept bodies, newest first."""
     sql = (f"select id, observed_at, path, query, request_headers, request_media_type, "
@@ -228,6 +240,7 @@ def _rows(db: sqlite_utils.Database, endpoint: dict) -> list[dict]:
     args = [endpoint["service"], endpoint["method"], endpoint["status"],
             endpoint["first_seen"], endpoint["last_seen"]]
     pattern = _template_regex(endpoint["path_template"])
+    templater = _templater(db, endpoint["service"])
     media_type = endpoint["media_type"] or ""
     rules = stored_rules(db)
     rows = []
@@ -241,6 +254,10 @@ def _rows(db: sqlite_utils.Database, endpoint: dict) -> list[dict]:
                 media_type == "" and not row["response_body_size"]):
             continue
         if not pattern.fullmatch(row["path"]) or not operation_matches(endpoint, row, rules):
+            continue
+        # A literal the templater kept (/users/me beside /users/{user}) is its own
+        # endpoint: the template's pattern matches it, but its rows are not this one's.
+        if templater.template(row["path"]) != endpoint["path_template"]:
             continue
         if row["response_body_sha256"] is None:  # rows of stores older than the hash
             row["response_body_sha256"] = _stored_body_digest(db, row["id"])

@@ -40,7 +40,7 @@ def _night(rng: random.Random, day: str, presence: float) -> dict:
     window: dict[tuple, StubbedEndpoint] = {}
 
     def add(method, template, status, media_type, body=None):
-        key = (SERVICE, method, template, status, media_type)
+        key = (SERVICE, method, template, "", status, media_type)  # "": routed by path
         entry = window.setdefault(key, StubbedEndpoint(0, f"{day}T00:00:00Z",
                                                        f"{day}T23:00:00Z"))
         entry.observations += 1

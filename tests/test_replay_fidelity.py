@@ -77,18 +77,20 @@ def recording(tmp_path_factory, aws_environment) -> Recording:
         config.write_text(
             f'[record]\ndb = "{db}"\n'
             f'[[dependencies]]\nname = "aws"\nupstream = "{aws_url}"\n'
-            f'listen_port = 0\nkeep_host_header = true\n'
+            f'listen_host = "127.0.0.2"\nlisten_port = 0\nkeep_host_header = true\n'
             f'[[dependencies]]\nname = "graphql"\nupstream = "{graphql_url}"\n'
-            f'listen_port = 0\n')
+            f'listen_host = "127.0.0.3"\nlisten_port = 0\n')
+        # each listener binds port 0 on its own loopback address (mitmproxy refuses
+        # two listeners on one host's port 0) and the test reads the port back
         with recording_with_config(config) as run:
             ports = {service: run.port(f"{service}: reverse proxy") for service in SERVICES}
             import httpx
 
-            live = {"aws": run_calls(aws_workload(f"http://127.0.0.1:{ports['aws']}"))}
+            live = {"aws": run_calls(aws_workload(f"http://127.0.0.2:{ports['aws']}"))}
             with httpx.Client(timeout=30) as client:
                 post, get = httpx_transport(client)
                 live["graphql"] = run_calls(graphql_workload(
-                    f"http://127.0.0.1:{ports['graphql']}", post, get, websocket_subscribe))
+                    f"http://127.0.0.3:{ports['graphql']}", post, get, websocket_subscribe))
     for service, outcomes in live.items():
         raised = [o for o in outcomes if isinstance(o.value, tuple) and o.value[0] == "raised"]
         assert not raised, f"{service} failed live, through the sidecar: {raised}"
