@@ -375,7 +375,8 @@ READ_ONLY_CASES = [
     ("show", ["show", "GET /users/1", "--db", "{ro}/good.db"], 0),
     ("show-at", ["show", "/users/42", "--db", "{ro}/good.db", "--at", "2026-11-20"], 0),
     ("endpoints-json", ["endpoints", "--json", "--db", "{ro}/good.db"], 0),
-    ("diff", ["diff", "--db", "{ro}/good.db", "--fail-on", "never"], 0),
+    ("diff", ["diff", "--db", "{ro}/good.db", "--against", "{ro}/stubs", "--fail-on", "never"],
+     0),
     ("check", ["check", "{ro}/stubs", "--max-age", "520w"], 0),
     # commands that must write into the store: one line, exit 2
     ("diff-with-unfolded-rows", ["diff", "--db", "{ro}/stale.db"], 2),
