@@ -4,7 +4,9 @@ recorded Content-Type and say when their dependency was last observed.
 The golden files catch any change of bytes, but accepting them (``make golden``)
 accepts whatever they then hold; these tests hold the behaviour a user relies on,
 whatever the layout. Request-header matchers and response headers on a real
-WireMock replay: tests/test_wiremock.py.
+WireMock replay: tests/test_wiremock.py. Which stub answers which request:
+docs/stubs.md (one default per route, one exact stub per recorded request the
+default would answer otherwise).
 """
 
 from __future__ import annotations
@@ -15,32 +17,70 @@ import json
 import pytest
 import requests
 import responses
-import vcr
 import yaml
 
+from freshmock.generators.infer import infer_endpoints
 from freshmock.generators.targets import TARGETS
-from freshmock.proxy.store import get_observation, list_endpoints
+from freshmock.generators.vcr import replay_vcr
+from freshmock.proxy.store import (
+    OBSERVATIONS,
+    get_observation,
+    insert_observations,
+    list_endpoints,
+)
 
-from golden_store import SERVICE, build_golden_store
+from golden_store import SERVICE, _row, build_golden_store
 
 BASE_URL = "http://shop-users"
 
 
+def _stores(folder, *, bodyless: bool) -> dict:
+    db = build_golden_store(folder / "store.db")
+    if bodyless:  # what a real 204 records: no body, no Content-Type
+        row = _row(10, "DELETE", "/users/3", 204, b"", media_type="")
+        row["response_headers"] = json.dumps(
+            [pair for pair in json.loads(row["response_headers"])
+             if pair[0].lower() != "content-type"])
+        insert_observations(db, [row])
+        infer_endpoints(db)
+    endpoints = list_endpoints(db)
+    rows = [get_observation(db, row_id) for (row_id,) in db.execute(
+        f"select id from {OBSERVATIONS} order by id").fetchall()]
+    written = {target: TARGETS[target].writer()(db, folder / target) for target in TARGETS}
+    return {"endpoints": endpoints, "written": written, "rows": rows}
+
+
 @pytest.fixture(scope="module")
 def golden(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("behaviour")
-    db = build_golden_store(folder / "store.db")
-    endpoints = list_endpoints(db)
-    assert len(endpoints) == 7  # golden_store.py: 9 requests, 7 (method, template, status)
-    written = {target: TARGETS[target].writer()(db, folder / target) for target in TARGETS}
-    exemplars = {(e["method"], e["path_template"], e["status"]): get_observation(
-        db, e["exemplar_id"]) for e in endpoints}
-    return {"db": db, "endpoints": endpoints, "written": written, "exemplars": exemplars}
+    store = _stores(tmp_path_factory.mktemp("behaviour"), bodyless=False)
+    assert len(store["endpoints"]) == 7  # golden_store.py: 9 requests, 7 (method, template, status)
+    return store
 
 
-def _recorded_content_type(row: dict) -> str:
-    (value,) = [v for k, v in json.loads(row["response_headers"]) if k.lower() == "content-type"]
-    return value
+@pytest.fixture(scope="module")
+def with_bodyless(tmp_path_factory):
+    """The golden store plus a DELETE answered 204 with no body: the goldens hold none."""
+    store = _stores(tmp_path_factory.mktemp("bodyless"), bodyless=True)
+    assert len(store["rows"]) == 10 and len(store["endpoints"]) == 8
+    # Every recorded request is distinct and none gets its route's default answer but the
+    # default's own: each is replayed by exactly one stub (docs/stubs.md).
+    assert len({_request_key(row) for row in store["rows"]}) == len(store["rows"])
+    return store
+
+
+def _request_key(row: dict) -> tuple:
+    return (row["method"], row["path"] + (f"?{row['query']}" if row["query"] else ""),
+            row["status"])
+
+
+def _recorded_content_type(row: dict) -> str | None:
+    values = [v for k, v in json.loads(row["response_headers"]) if k.lower() == "content-type"]
+    assert len(values) <= 1, row["response_headers"]
+    return values[0] if values else None
+
+
+def _content_types(headers: dict) -> list:
+    return [value for name, value in headers.items() if name.lower() == "content-type"]
 
 
 def _send(session, exemplar: dict):
@@ -50,22 +90,33 @@ def _send(session, exemplar: dict):
                            headers=headers)
 
 
-def test_wiremock_mappings_carry_content_type_and_freshness(golden):
-    mappings = {}
-    for stub in golden["written"]["wiremock"]:
+def test_wiremock_mappings_carry_content_type_and_freshness(with_bodyless):
+    rows = {_request_key(row): row for row in with_bodyless["rows"]}
+    endpoints = {(e["method"], e["path_template"], e["status"]): e
+                 for e in with_bodyless["endpoints"]}
+    replayed, bodyless = [], 0
+    for stub in with_bodyless["written"]["wiremock"]:
         mapping = json.loads(stub.path.read_text())
         meta = mapping["metadata"]["freshmock"]
-        mappings[(*meta["endpoint"].split(" ", 1), meta["status"])] = mapping
-    for endpoint in golden["endpoints"]:
-        key = (endpoint["method"], endpoint["path_template"], endpoint["status"])
-        mapping, exemplar = mappings[key], golden["exemplars"][key]
-        assert mapping["response"]["status"] == endpoint["status"]
-        assert mapping["response"]["headers"]["Content-Type"] == _recorded_content_type(
-            exemplar), key
-        meta = mapping["metadata"]["freshmock"]
+        recorded = meta["exemplar"]
+        key = (recorded["method"], recorded["url"], meta["status"])
+        row = rows[key]  # the request this mapping replays
+        replayed.append(key)
+        response = mapping["response"]
+        assert response["status"] == row["status"], key
+        content_types = _content_types(response.get("headers", {}))
+        if row["response_body"]:
+            assert content_types == [_recorded_content_type(row)], key
+            assert _recorded_content_type(row) == row["response_media_type"], key
+        else:  # nothing to describe: a Content-Type would invent a media type
+            assert (content_types, meta["media_type"]) == ([], ""), key
+            assert not {"body", "jsonBody", "base64Body"} & set(response), key
+            bodyless += 1
+        endpoint = endpoints[(*meta["endpoint"].split(" ", 1), meta["status"])]
         assert (meta["last_observed"], meta["first_observed"], meta["observations"]) == (
             endpoint["last_seen"], endpoint["first_seen"], endpoint["observations"]), key
-
+    assert sorted(replayed) == sorted(rows)  # one mapping per recorded request, none twice
+    assert bodyless == 1
 
 def test_openapi_responses_carry_media_type_and_freshness(golden):
     (stub,) = golden["written"]["openapi"]
@@ -91,31 +142,43 @@ def test_pytest_stubs_answer_with_the_recorded_content_type_and_say_when(golden)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         module.register_responses(mock, BASE_URL)
         session = requests.Session()
-        for key, exemplar in golden["exemplars"].items():
-            answer = _send(session, exemplar)
-            assert answer.status_code == key[2], key
-            assert answer.headers["Content-Type"] == _recorded_content_type(exemplar), key
-            assert answer.content == exemplar["response_body"] or (
-                answer.json() == json.loads(exemplar["response_body"])), key
+        for row in golden["rows"]:  # each recorded request gets the answer recorded for it
+            key = _request_key(row)
+            answer = _send(session, row)
+            assert answer.status_code == row["status"], key
+            assert answer.headers["Content-Type"] == _recorded_content_type(row), key
+            assert answer.content == row["response_body"] or (
+                answer.json() == json.loads(row["response_body"])), key
     endpoints = {(e["method"], e["path_template"], e["status"]): e for e in golden["endpoints"]}
     assert stamps == {key: e["last_seen"] for key, e in endpoints.items()}
 
 
-def test_vcr_cassettes_replay_the_recorded_content_type_and_say_when(golden, tmp_path):
-    (stub,) = golden["written"]["vcr"]
+def test_vcr_cassettes_replay_the_recorded_content_type_and_say_when(with_bodyless):
+    (stub,) = with_bodyless["written"]["vcr"]
     text = stub.path.read_text()
-    for endpoint in golden["endpoints"]:
+    for endpoint in with_bodyless["endpoints"]:
         stamp = (f"# freshmock: {endpoint['method']} {endpoint['path_template']} "
-                 f"{endpoint['status']} {endpoint['media_type']}; last observed "
+                 f"{endpoint['status']} {endpoint['media_type'] or 'no media type'}; "
+                 f"last observed "
                  f"{endpoint['last_seen']}")
         assert stamp in text
-    assert len(yaml.safe_load(text)["interactions"]) == len(golden["endpoints"])
-    with vcr.VCR(record_mode="none").use_cassette(str(stub.path)):
+    # every recorded request is distinct and answered otherwise than its route's default
+    # (or is the default's own): one interaction each
+    assert len(yaml.safe_load(text)["interactions"]) == len(with_bodyless["rows"]) == 10
+    # the cassette's own player: it matches bodies, so POST /users replays 201 and 422
+    with replay_vcr().use_cassette(str(stub.path)) as cassette:
         session = requests.Session()
-        for key, exemplar in golden["exemplars"].items():
-            answer = _send(session, exemplar)
-            assert answer.status_code == key[2], key
-            assert answer.headers["Content-Type"] == _recorded_content_type(exemplar), key
+        for row in with_bodyless["rows"]:
+            key = _request_key(row)
+            answer = _send(session, row)
+            assert answer.status_code == row["status"], key
+            assert answer.headers.get("Content-Type") == _recorded_content_type(row), key
+            if row["response_body"]:
+                assert answer.content == row["response_body"] or (
+                    answer.json() == json.loads(row["response_body"])), key
+            else:
+                assert (answer.content, _recorded_content_type(row)) == (b"", None), key
+        assert cassette.all_played
 
 
 def test_schema_files_say_when_they_were_last_observed(golden):

@@ -90,7 +90,11 @@ def test_update_golden_prints_the_diff_and_writes_only_when_asked(tmp_path):
     golden = tmp_path / "golden"
     shutil.copytree(GOLDEN, golden / "stubs")
     mapping = golden / "stubs" / "wiremock" / "shop-users" / "mappings" / "get-health-200.json"
-    mapping.write_text(mapping.read_text().replace('"text/plain"', '"text/html"'))
+    # the recorded header as replayed (its recorded case); the metadata's media_type stays,
+    # so the diff is exactly one line out and one in
+    recorded = '"content-type": "text/plain"'
+    assert mapping.read_text().count(recorded) == 1
+    mapping.write_text(mapping.read_text().replace(recorded, '"content-type": "text/html"'))
     tampered = mapping.read_text()
 
     def update(*args: str) -> subprocess.CompletedProcess:
@@ -100,8 +104,11 @@ def test_update_golden_prints_the_diff_and_writes_only_when_asked(tmp_path):
 
     check = update("--check")
     assert check.returncode == 1, check.stderr
-    assert '-      "Content-Type": "text/html"' in check.stdout
-    assert '+      "Content-Type": "text/plain"' in check.stdout
+    changed = [line for line in check.stdout.splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == ['-      "content-type": "text/html"',
+                       '+      "content-type": "text/plain"'], check.stdout
+    assert "get-health-200.json" in check.stdout
     assert mapping.read_text() == tampered  # --check writes nothing
     rewrite = update()
     assert rewrite.returncode == 1 and "review the diff" in rewrite.stderr

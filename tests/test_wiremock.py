@@ -13,6 +13,7 @@ from freshmock.generators.demo.service import demo_requests
 from freshmock.generators.infer import infer_endpoints
 from freshmock.generators.wiremock import write_wiremock
 from freshmock.proxy.store import (
+    get_observation,
     insert_observations,
     iter_observations,
     list_endpoints,
@@ -73,39 +74,70 @@ def test_wiremock_loads_every_generated_mapping(wiremock, mappings_root):
     assert len(endpoints) == 6  # 8 endpoints: two routes have a success and an error
 
 
-def test_replayed_requests_get_the_recorded_status_content_type_and_exemplar_body(
-        wiremock, recorded_store):
+def _url(row: dict) -> str:
+    return row["path"] + (f"?{row['query']}" if row["query"] else "")
+
+
+def _sent_headers(row: dict) -> dict:
+    return {"Content-Type": row["request_media_type"]} if row["request_body"] else {}
+
+
+def _assert_answer(answer, row: dict, where) -> None:
+    """The status, Content-Type (as recorded, on the wire) and body recorded in ``row``."""
+    status, response_headers, body = answer
+    assert status == row["status"], where
+    # Content-Type is asserted on the wire, not only in the golden files: a mapping
+    # that loses it makes clients parse JSON as octet-stream.
+    assert response_headers.get("Content-Type") == _recorded_header(row, "content-type"), where
+    assert response_headers.get("Content-Type") is not None, where  # the demo sends bodies
+    assert json.loads(body) == json.loads(row["response_body"]), where
+
+
+def test_replayed_requests_get_the_answer_recorded_for_them(wiremock, recorded_store):
+    """docs/stubs.md: a recorded request gets its own recorded answer (an exact stub where
+    the route's default would answer otherwise)."""
     db = open_store(recorded_store)
-    endpoints = list_endpoints(db)
-    exemplar_ids = {endpoint["exemplar_id"] for endpoint in endpoints}
     observations = list(iter_observations(db))
     assert len(observations) == len(demo_requests())
-    exemplars = {row["id"]: row for row in observations if row["id"] in exemplar_ids}
-    assert len(exemplars) == len(endpoints) == 8
-    # a request answered by a templated route gets the exemplar of its (method, status)
-    bodies_by_answer = {}
-    for row in exemplars.values():
-        bodies_by_answer.setdefault((row["method"], row["status"]), []).append(
-            json.loads(row["response_body"]))
-    checked_exemplars = 0
+    answers: dict[tuple, set] = {}
+    for row in observations:  # the demo is stateless: a repeated request got one answer
+        key = (row["method"], _url(row), row["request_body"])
+        answers.setdefault(key, set()).add((row["status"], row["response_body"]))
+    assert all(len(seen) == 1 for seen in answers.values()), answers
+    assert len(answers) < len(observations)  # GET /users three times: repeats replay too
     for row in observations:
-        url = row["path"] + (f"?{row['query']}" if row["query"] else "")
-        headers = {"Content-Type": row["request_media_type"]} if row["request_body"] else {}
-        status, response_headers, body = _exchange(wiremock, row["method"], url,
-                                                   row["request_body"], headers)
-        where = (row["method"], url)
-        assert status == row["status"], where
-        # Content-Type is asserted on the wire, not only in the golden files: a mapping
-        # that loses it makes clients parse JSON as octet-stream.
-        content_type = response_headers.get("Content-Type")
-        assert content_type is not None, where
-        assert content_type.split(";")[0].strip() == row["response_media_type"], where
-        assert json.loads(body) in bodies_by_answer[(row["method"], row["status"])], where
-        if row["id"] in exemplars:
-            assert json.loads(body) == json.loads(row["response_body"]), where
-            assert content_type == _recorded_header(row, "content-type"), where
-            checked_exemplars += 1
-    assert checked_exemplars == len(exemplars)
+        where = (row["method"], _url(row))
+        answer = _exchange(wiremock, row["method"], _url(row), row["request_body"],
+                           _sent_headers(row))
+        _assert_answer(answer, row, where)
+    # the answers differ per request, so a stub per route could not pass the loop above
+    user_bodies = {row["response_body"] for row in observations
+                   if re.fullmatch(r"/users/\d+", row["path"]) and row["status"] == 200}
+    assert len(user_bodies) > 1
+
+
+def test_requests_never_recorded_get_the_route_default(wiremock, recorded_store):
+    """A request of a route nothing was recorded for gets the route's most common success."""
+    db = open_store(recorded_store)
+    endpoints = list_endpoints(db)
+    assert len(endpoints) == 8
+    successes: dict[tuple, list] = {}
+    for endpoint in endpoints:
+        if endpoint["status"] < 400:
+            successes.setdefault((endpoint["method"], endpoint["path_template"]), []).append(
+                endpoint)
+    assert len(successes) == 6  # every route of the demo has one success: its default
+    recorded = {(row["method"], _url(row), row["request_body"])
+                for row in iter_observations(db)}
+    for (method, template), (endpoint,) in successes.items():
+        default = get_observation(db, endpoint["exemplar_id"])
+        url = re.sub(r"\{[^}]+\}", "unrecorded-7", template) + "?freshmock=unrecorded"
+        body = None
+        if default["request_body"]:  # a body no recorded request sent
+            body = json.dumps({"freshmock": "never recorded"}).encode()
+        assert (method, url, body) not in recorded
+        answer = _exchange(wiremock, method, url, body, _sent_headers(default))
+        _assert_answer(answer, default, (method, url))
 
 
 def test_an_unrecorded_route_is_not_stubbed(wiremock):
