@@ -304,11 +304,23 @@ def _interaction(stub: Stub, base_url: str) -> dict:
 _PLAYBACK_RANK = {EXACT: 0, RECORD: 1, DEFAULT: 2}
 
 
+def _pinned_headers(stub: Stub) -> int:
+    """How many request headers an interaction requires a value of."""
+    return sum(value is not None for _, value in stub.match_headers)
+
+
 def playback_order(stubs: list[Stub]) -> list[Stub]:
     """Exact stubs before records before defaults: vcrpy plays the first that matches,
-    and a default's request may also be sent with a header an exact stub names."""
+    and a default's request may also be sent with a header an exact stub names.
+
+    Within a route's exact stubs, those requiring more header values come first: a
+    cassette cannot say a header must be absent (``Range: None``, which WireMock writes
+    as ``absent``), so the 200 of ``GET /blobs/b1.bin`` would also match the request
+    with ``Range: bytes=0-99`` and answer it with the whole object, were it played
+    before that request's 206.
+    """
     return sorted(stubs, key=lambda s: (_PLAYBACK_RANK[s.kind], s.endpoint["path_template"],
-                                        s.endpoint["method"], s.name))
+                                        s.endpoint["method"], -_pinned_headers(s), s.name))
 
 
 def write_vcr_cassettes(

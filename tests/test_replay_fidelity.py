@@ -290,7 +290,11 @@ def test_requests_never_recorded_never_get_a_recorded_error(recording, pytest_st
                 TableName="fm-table", Key={"pk": {"S": "user#9"}, "sk": {"N": "42"}})),
             ("describe_table other", lambda: clients["dynamodb"].describe_table(
                 TableName="other-table")),
+            # /fm-bucket/missing.txt recorded only a 404: a key beside it has no route
             ("get_object unrecorded key", lambda: clients["s3"].get_object(
+                Bucket="fm-bucket", Key="missing-too.txt")),
+            # four blobs made /fm-bucket/blobs/{blob} a route, with a recorded success
+            ("get_object unrecorded blob", lambda: clients["s3"].get_object(
                 Bucket="fm-bucket", Key="blobs/b9.bin")),
         ], no_stub=_fixture_refused)
     graphql = _import_stubs(pytest_stubs, "graphql")
@@ -308,6 +312,8 @@ def test_requests_never_recorded_never_get_a_recorded_error(recording, pytest_st
     assert by_name["get_object unrecorded key"].no_stub == "respx: not mocked", novel
     # the route's default is its most common success, never the recorded error
     assert "Item" in by_name["get_item unrecorded"].value, novel
+    blob = by_name["get_object unrecorded blob"].value
+    assert blob["ResponseMetadata"]["HTTPStatusCode"] == 200 and "Body" in blob, novel
     status, _, body = by_name["GetUser 42"].value
     assert status == 200 and "errors" not in json.loads(body), novel
 

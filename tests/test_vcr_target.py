@@ -358,3 +358,19 @@ def test_a_template_of_ones_own_is_used(recorded_store, tmp_path):
     written = write_vcr_cassettes(open_store(recorded_store), tmp_path / "out",
                                   templates_dir=own)
     assert written[0].path.read_text() == "# mine: demo-shop\ninteractions: []\nversion: 1\n"
+
+
+def test_an_interaction_requiring_a_header_plays_before_one_that_cannot_say_it_is_absent():
+    """vcrpy plays the first interaction that matches; a cassette cannot require a header
+    to be absent, so the 200 of a route (Range: None) must come after its ranged 206."""
+    from freshmock.generators.variants import DEFAULT, EXACT, Stub
+    from freshmock.generators.vcr import playback_order
+
+    def stub(kind, status, range_value, name):
+        endpoint = {"path_template": "/blobs/{blob}", "method": "GET", "status": status}
+        return Stub(kind, endpoint, None, (("Range", range_value),), name=name)
+
+    whole = stub(EXACT, 200, None, "GET /blobs/{blob} 200")
+    ranged = stub(EXACT, 206, "bytes=0-99", "GET /blobs/{blob} 206")
+    default = stub(DEFAULT, 200, None, "GET /blobs/{blob} 200 #2")
+    assert playback_order([default, whole, ranged]) == [ranged, whole, default]
