@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import signal
@@ -140,14 +139,8 @@ def record(
         return
     sidecar = Sidecar(sidecar_config)
 
-    async def serve() -> None:
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, sidecar.stop)
-        task = asyncio.ensure_future(sidecar.run())
-        while not sidecar.listen_addresses and not task.done():
-            await asyncio.sleep(0.02)
-        if listeners and sidecar.listen_addresses:
+    def say_listening() -> None:
+        if listeners:
             for spec, name in listener_modes(sidecar_config).items():
                 for host, port in sidecar.listeners_by_mode.get(spec, []):
                     what = f"{name}: reverse proxy" if name else "forward proxy"
@@ -155,17 +148,16 @@ def record(
                                f"({spec.split('@')[0]})", err=True)
             typer.echo(f"freshmock: recording into {db}, each dependency as its name above; "
                        "Ctrl-C or SIGTERM to stop", err=True)
-        elif sidecar.listen_addresses:
+        else:
             host, port = sidecar.listen_addresses[0]
             typer.echo(
                 f"freshmock: recording ({mode}) on http://{host}:{port} into {db} "
                 f"{recorded_as}; Ctrl-C or SIGTERM to stop",
                 err=True,
             )
-        await task
 
     try:
-        asyncio.run(serve())
+        sidecar.serve_until_signalled(say_listening)
     except SidecarError as error:
         fail(_listener_failure(str(error), None if listeners else f"{listen_host}:{listen_port}"))
     counters = sidecar.recorder.counters

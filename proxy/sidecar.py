@@ -299,6 +299,27 @@ class Sidecar:
         if self.startup_error is not None:
             raise SidecarError(self.startup_error)
 
+    def serve_until_signalled(self, on_ready) -> None:
+        """Run in this thread until SIGINT or SIGTERM; ``on_ready()`` once listening.
+
+        The one loop of a foreground sidecar (``freshmock record`` and each
+        child of ``record --processes``); raises SidecarError like ``run``.
+        """
+        import signal
+
+        async def serve() -> None:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, self.stop)
+            task = asyncio.ensure_future(self.run())
+            while not self.listen_addresses and not task.done():
+                await asyncio.sleep(0.02)
+            if self.listen_addresses:
+                on_ready()
+            await task
+
+        asyncio.run(serve())
+
     def stop(self) -> None:
         """Thread-safe: stop accepting connections, then shut down and drain."""
         master = self.master

@@ -24,7 +24,6 @@ Child -> parent, one JSON object a line on its stdout::
 
 from __future__ import annotations
 
-import asyncio
 import json
 import pickle
 import signal
@@ -137,19 +136,9 @@ def child_main() -> int:
     config: SidecarConfig = pickle.load(sys.stdin.buffer)
     sidecar = Sidecar(config)
 
-    async def serve() -> None:
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, sidecar.stop)
-        task = asyncio.ensure_future(sidecar.run())
-        while not sidecar.listen_addresses and not task.done():
-            await asyncio.sleep(0.02)
-        if sidecar.listen_addresses:
-            _say({"ready": sidecar.listen_addresses, "by_mode": sidecar.listeners_by_mode})
-        await task
-
     try:
-        asyncio.run(serve())
+        sidecar.serve_until_signalled(lambda: _say(
+            {"ready": sidecar.listen_addresses, "by_mode": sidecar.listeners_by_mode}))
     except SidecarError as error:
         _say({"error": str(error)})
         return 2
