@@ -44,6 +44,14 @@ from freshmock.proxy.store import (
 )
 
 
+class ReportFormat(str, Enum):
+    """How diff and verify word their report."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
 class ExitCode(IntEnum):
     OK = 0
     CHECK_FAILED = 1

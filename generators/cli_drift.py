@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from enum import Enum
 from pathlib import Path
@@ -15,6 +14,7 @@ from freshmock.generators.cli_common import (
     ConfigOption,
     DbOption,
     JsonOption,
+    ReportFormat,
     _open,
     _path_rules,
     app,
@@ -26,12 +26,6 @@ from freshmock.generators.cli_common import (
 from freshmock.proxy.store import is_writable
 
 PANEL = "Check mocks against reality"
-
-
-class ReportFormat(str, Enum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
 
 
 class FailOn(str, Enum):
@@ -142,7 +136,6 @@ def diff(
     raise typer.Exit(3 if report.problems else 0)
 
 
-_AGE = re.compile(r"^(\d+)([hdw])$")
 
 
 @app.command(rich_help_panel=PANEL)
@@ -164,12 +157,9 @@ def check(
     from datetime import UTC, datetime
 
     from freshmock.generators.check import describe_age, stub_ages
+    from freshmock.generators.window import age_budget
 
-    match = _AGE.match(max_age.strip())
-    if not match:
-        fail(f"--max-age takes hours, days or weeks such as 36h, 7d or 2w, not {max_age!r}")
-    unit = {"h": 1, "d": 24, "w": 24 * 7}[match[2]]
-    budget = timedelta(hours=int(match[1]) * unit)
+    budget = age_budget(max_age)
     if not folder.is_dir():
         fail(f"{folder} is not a folder of stubs")
     ages = stub_ages(folder, datetime.now(UTC))

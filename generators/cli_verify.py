@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +12,7 @@ from freshmock.generators.cli_common import (
     DEFAULT_DB,
     ConfigOption,
     DbOption,
+    ReportFormat,
     _path_rules,
     app,
     fail,
@@ -21,27 +21,11 @@ from freshmock.generators.cli_common import (
 PANEL = "Check mocks against reality"
 
 
-class VerifyFormat(str, Enum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-
-
 class VerifyFailOn(str, Enum):
     stale = "stale"
     incomplete = "incomplete"
     unverifiable = "unverifiable"
     never = "never"
-
-
-def parse_age(text: str, option: str = "--max-age") -> timedelta:
-    """``36h``, ``7d``, ``2w`` → a timedelta; a usage error (exit 2) otherwise."""
-    import re
-
-    match = re.match(r"^(\d+)([hdw])$", text.strip())
-    if not match or int(match[1]) == 0:
-        fail(f"{option} takes hours, days or weeks such as 36h, 7d or 2w, not {text!r}", code=2)
-    return timedelta(hours=int(match[1]) * {"h": 1, "d": 24, "w": 168}[match[2]])
 
 
 @app.command(rich_help_panel=PANEL)
@@ -53,9 +37,9 @@ def verify(
     service: Annotated[str | None, typer.Option(help="Only this dependency.")] = None,
     since: Annotated[str, typer.Option(
         help="Today's window: the last N days (7d) or weeks (2w) observed.")] = "7d",
-    report_format: Annotated[VerifyFormat, typer.Option(
+    report_format: Annotated[ReportFormat, typer.Option(
         "--format", help="text for people, json for tools, markdown for a PR body.")
-    ] = VerifyFormat.text,
+    ] = ReportFormat.text,
     fail_on: Annotated[VerifyFailOn, typer.Option(
         help="Exit 1 when a finding of this class or a worse one is found "
              "(stale < incomplete < unverifiable).")] = VerifyFailOn.stale,
@@ -89,7 +73,9 @@ def verify(
     from freshmock.proxy.store import StoreError, open_store
 
     window_days = _days(since, "--since")
-    budget = parse_age(max_age) if max_age is not None else None
+    from freshmock.generators.window import age_budget
+
+    budget = age_budget(max_age) if max_age is not None else None
     try:
         store = open_store(db)
     except StoreError as error:

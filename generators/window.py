@@ -35,6 +35,18 @@ def window_days(text: str, option: str = "--window") -> int | None:
     return int(match[1]) * (7 if match[2] == "w" else 1)
 
 
+_AGE = re.compile(r"^(\d+)([hdw])$")
+
+
+def age_budget(text: str, option: str = "--max-age") -> timedelta:
+    """``36h``, ``7d``, ``2w`` as a timedelta: how old evidence or a stub may be."""
+    match = _AGE.match(text.strip())
+    if not match:
+        raise WindowError(
+            f"{option} takes hours, days or weeks such as 36h, 7d or 2w, not {text!r}")
+    return timedelta(hours=int(match[1]) * {"h": 1, "d": 24, "w": 24 * 7}[match[2]])
+
+
 def window_start(db: sqlite_utils.Database, days: int | None) -> str | None:
     """First day (YYYY-MM-DD) of the last ``days`` days up to the newest observation.
 
