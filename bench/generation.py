@@ -25,7 +25,7 @@ from pathlib import Path
 
 from doc_section import show_and_save
 
-from freshmock.generators.infer import infer_endpoints
+from freshmock.generators.model.infer import infer_endpoints
 from freshmock.generators.targets import TARGETS
 from freshmock.proxy.store import insert_observations, list_endpoints, open_store
 

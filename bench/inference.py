@@ -30,8 +30,8 @@ from pathlib import Path
 from doc_section import show_and_save
 from genson import SchemaBuilder
 
-from freshmock.generators.infer import infer_endpoints
-from freshmock.generators.schema import StatsBuilder
+from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.model.schema import StatsBuilder
 from freshmock.proxy.store import insert_observations, open_store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -174,7 +174,7 @@ import sys, tempfile, tracemalloc
 from pathlib import Path
 sys.path.insert(0, {bench!r})
 from inference import fill, observation_rows
-from freshmock.generators.infer import infer_endpoints
+from freshmock.generators.model.infer import infer_endpoints
 from freshmock.proxy.store import open_store
 with tempfile.TemporaryDirectory() as folder:
     db = open_store(Path(folder) / "m.db", must_exist=False)

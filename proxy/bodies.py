@@ -114,7 +114,7 @@ def decode_body(
 # Every body is stored within the cap (binary ones too, so stubs can replay a
 # download byte for byte). These say how a stored body is read: as one JSON
 # document, as XML (redaction keeps it well-formed), as text, or as bytes.
-# The generators' home for the same question is generators/media_types.py.
+# The generators' home for the same question is generators/model/media_types.py.
 
 TEXT_LIKE = frozenset(
     {

@@ -2,7 +2,7 @@
 
 A ``FreshmockError``'s message is one line meant for the user as is (it names
 the value and the fix, never quotes traffic); ``exit_code`` is what the CLI
-exits with (the table is in ``freshmock.generators.cli_common``). It lives in
+exits with (the table is in ``freshmock.generators.cli.common``). It lives in
 ``proxy/`` because the capture stage raises it too and never imports
 ``generators/``.
 """

@@ -13,7 +13,7 @@ KNOWN_TABLES = {
     "record": "proxy/record_config.py",
     "dependencies": "proxy/record_config.py",
     "redaction": "proxy/redaction_config.py",
-    "paths": "generators/paths.py",
+    "paths": "generators/model/paths.py",
 }
 
 

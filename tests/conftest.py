@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from freshmock.generators.demo.run import drive
-from freshmock.generators.demo.service import DemoService, demo_requests
-from freshmock.generators.infer import infer_endpoints
+from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.workflows.demo.run import drive
+from freshmock.generators.workflows.demo.service import DemoService, demo_requests
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 from freshmock.proxy.store import open_store
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from freshmock.generators.infer import infer_endpoints
+from freshmock.generators.model.infer import infer_endpoints
 from freshmock.proxy.store import insert_observations, open_store
 
 SERVICE = "shop-users"

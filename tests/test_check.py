@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from freshmock.generators.check import parse_timestamp, stub_ages
 from freshmock.generators.targets import TARGETS
+from freshmock.generators.workflows.check import parse_timestamp, stub_ages
 from freshmock.proxy.store import list_endpoints
 
 from conftest import freshmock_command

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from freshmock.generators.demo.service import demo_requests
+from freshmock.generators.workflows.demo.service import demo_requests
 
 from conftest import freshmock_command, refused_port
 

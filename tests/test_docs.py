@@ -21,8 +21,8 @@ import typer.main
 from cli_cases import run
 
 from freshmock.generators.cli import app
-from freshmock.generators.demo.run import drive
-from freshmock.generators.demo.service import DemoService, demo_requests
+from freshmock.generators.workflows.demo.run import drive
+from freshmock.generators.workflows.demo.service import DemoService, demo_requests
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 
 from conftest import REPO

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from freshmock.generators.demo.run import drive
+from freshmock.generators.workflows.demo.run import drive
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 
 from conftest import freshmock_command

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from freshmock.generators.drift import Severity, compare_nodes
-from freshmock.generators.schema.stats import merge, observe
+from freshmock.generators.drift.shapes import Severity, compare_nodes
+from freshmock.generators.model.schema.stats import merge, observe
 
 
 def stats(bodies) -> dict:

@@ -15,8 +15,8 @@ import uuid
 
 import pytest
 
-from freshmock.generators.diff import compare_windows
-from freshmock.generators.stub_baseline import StubbedEndpoint
+from freshmock.generators.drift.stub_baseline import StubbedEndpoint
+from freshmock.generators.drift.windows import compare_windows
 
 SERVICE = "orders-api"
 

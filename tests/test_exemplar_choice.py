@@ -7,10 +7,10 @@ import json
 
 import jsonschema
 
-from freshmock.generators.exemplar_choice import still_fits
-from freshmock.generators.exemplars import load_exemplar
-from freshmock.generators.infer import infer_endpoints
-from freshmock.generators.synthesis import synthesize
+from freshmock.generators.model.exemplar_choice import still_fits
+from freshmock.generators.model.exemplars import load_exemplar
+from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.model.synthesis import synthesize
 from freshmock.proxy.store import insert_observations, list_endpoints
 
 from test_infer_incremental import observation, store

@@ -1,17 +1,17 @@
 """Exemplar candidates at their edges, written to kill the mutants `make test-mutation`
-found surviving in generators/exemplar_choice.py (docs/mutation.md): the memory bounds
+found surviving in generators/model/exemplar_choice.py (docs/mutation.md): the memory bounds
 on shapes, the id tie-break between identical bodies, the window's last day."""
 
 from __future__ import annotations
 
-from freshmock.generators.exemplar_choice import (
+from freshmock.generators.model.exemplar_choice import (
     MAX_SHAPES,
     add_candidate,
     best_candidate,
     merge_candidates,
     still_fits,
 )
-from freshmock.generators.infer import infer_endpoints
+from freshmock.generators.model.infer import infer_endpoints
 from freshmock.proxy.store import insert_observations, list_endpoints, open_store
 
 from store_kit import observation

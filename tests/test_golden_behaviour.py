@@ -19,9 +19,9 @@ import requests
 import responses
 import yaml
 
-from freshmock.generators.infer import infer_endpoints
+from freshmock.generators.model.infer import infer_endpoints
 from freshmock.generators.targets import TARGETS
-from freshmock.generators.vcr import replay_vcr
+from freshmock.generators.targets.vcr import replay_vcr
 from freshmock.proxy.store import (
     OBSERVATIONS,
     get_observation,

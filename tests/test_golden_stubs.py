@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from freshmock.generators.infer import infer_endpoints
+from freshmock.generators.model.infer import infer_endpoints
 from freshmock.generators.targets import TARGETS
 from freshmock.proxy.store import insert_observations
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 from datetime import datetime
 
-from freshmock.generators.infer import infer_endpoints
+from freshmock.generators.model.infer import infer_endpoints
 from freshmock.proxy.store import insert_observations, open_store, schema_versions
 
 from conftest import freshmock_command

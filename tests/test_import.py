@@ -28,8 +28,8 @@ import pytest
 from mitmproxy.io import FlowReader, FlowWriter
 from mitmproxy.test import tflow
 
-from freshmock.generators.demo.service import DemoService, demo_requests
-from freshmock.generators.infer import infer_endpoints
+from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.workflows.demo.service import DemoService, demo_requests
 from freshmock.proxy.importer import import_files
 from freshmock.proxy.store import ENDPOINT_KEY, open_store
 

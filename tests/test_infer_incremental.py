@@ -10,17 +10,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from freshmock.generators import infer as infer_module
-from freshmock.generators.exemplar_choice import still_fits
-from freshmock.generators.infer import (
+from freshmock.generators.model import infer as infer_module
+from freshmock.generators.model.exemplar_choice import still_fits
+from freshmock.generators.model.infer import (
     PARTIALS_VERSION,
     WATERMARK,
     infer_endpoints,
     publish_endpoints,
     update_partials,
 )
-from freshmock.generators.schema import dumps as dumps_stats
-from freshmock.generators.schema import loads
+from freshmock.generators.model.schema import dumps as dumps_stats
+from freshmock.generators.model.schema import loads
 from freshmock.proxy.store import (
     ENDPOINT_COLUMNS,
     OBSERVATION_COLUMNS,
@@ -250,7 +250,7 @@ def test_a_run_that_loses_a_race_merges_on_top_of_the_winner(tmp_path, monkeypat
 
 
 def test_stubs_are_written_from_incrementally_inferred_endpoints(tmp_path):
-    from freshmock.generators.wiremock import write_wiremock
+    from freshmock.generators.targets.wiremock import write_wiremock
 
     db = store(tmp_path / "store.db")
     insert_observations(db, [observation(1, {"id": 1, "name": "ada"})])

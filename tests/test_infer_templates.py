@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from freshmock.generators.infer import infer_endpoints
-from freshmock.generators.paths import PathRules
+from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.model.paths import PathRules
 from freshmock.proxy.store import insert_observations, open_store
 
 from store_kit import observation

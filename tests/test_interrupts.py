@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from cli_cases import snapshot
 
-from freshmock.generators.infer import infer_endpoints
+from freshmock.generators.model.infer import infer_endpoints
 from freshmock.proxy.store import OBSERVATION_COLUMNS, insert_observations, open_store
 
 from conftest import freshmock_command

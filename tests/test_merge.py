@@ -6,10 +6,10 @@ import subprocess
 
 import pytest
 
-from freshmock.generators.demo.run import drive
-from freshmock.generators.demo.service import DemoService, demo_requests
-from freshmock.generators.infer import infer_endpoints
-from freshmock.generators.merge import merge_stores, observation_identity
+from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.workflows.demo.run import drive
+from freshmock.generators.workflows.demo.service import DemoService, demo_requests
+from freshmock.generators.workflows.merge import merge_stores, observation_identity
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 from freshmock.proxy.store import (
     OBSERVATIONS,

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from freshmock.generators.demo.service import DemoService
+from freshmock.generators.workflows.demo.service import DemoService
 from freshmock.proxy.record_config import RecordConfigError, parse_record_config
 from freshmock.proxy.sidecar import SidecarError, parse_upstream
 from freshmock.proxy.store import open_store

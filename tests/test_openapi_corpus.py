@@ -15,8 +15,8 @@ import json
 import pytest
 from openapi_corpus import SOURCES, canonical, load, traffic
 
-from freshmock.generators.infer import infer_endpoints, service_templater
-from freshmock.generators.paths import is_parameter
+from freshmock.generators.model.infer import infer_endpoints, service_templater
+from freshmock.generators.model.paths import is_parameter
 from freshmock.proxy.capture import Capture
 from freshmock.proxy.rows import build_observation
 from freshmock.proxy.store import insert_observations, open_store

@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from freshmock.generators.infer import infer_endpoints
-from freshmock.generators.paths import PathRules, PathRulesError, load_path_rules
+from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.model.paths import PathRules, PathRulesError, load_path_rules
 from freshmock.proxy.capture import Capture
 from freshmock.proxy.operations import graphql_operation, operation_of, parse_rule
 from freshmock.proxy.rows import build_observation

@@ -91,7 +91,7 @@ def test_proxy_never_imports_generators():
 def test_the_import_check_sees_absolute_relative_and_from_imports():
     """The checks above fail on a planted violation of each form."""
     planted = {
-        "freshmock.proxy.a": "import freshmock.generators.infer",
+        "freshmock.proxy.a": "import freshmock.generators.model.infer",
         "freshmock.proxy.b": "from freshmock.generators import diff",
         "freshmock.proxy.c": "from ..generators import diff",
         "freshmock.proxy.d": "from ..generators.paths import template_for",
@@ -146,61 +146,88 @@ def test_the_worker_process_has_no_mitmproxy_module_loaded(tmp_path):
     assert result.stdout.split("\n")[:2] == ["[]", "True"]
 
 
-# The stages of docs/architecture.md's diagram, in data-flow order: a module may import
-# its own stage and earlier ones, never a later one. proxy/ (capture, store) is first and
-# checked above; modules not listed orchestrate several stages (the CLI, refresh, serve,
-# pull, export, merge, check, show, window, demo) and may import any.
-STAGES = {
-    "infer": {"infer", "history", "paths", "exemplar_choice", "json_bodies", "schema",
-              "schema.builder", "schema.formats", "schema.publish", "schema.stats",
-              "schema.thresholds", "media_types"},
-    "diff": {"diff", "drift", "drift_rules", "drift_report", "drift_evidence", "stub_baseline"},
-    "generate": {"targets", "wiremock", "openapi", "pytest_fixtures", "vcr", "schema_files",
-                 "exemplars", "synthesis", "emit", "templating", "stub_headers", "variants"},
-}
-# diff and generate both read infer's output; neither imports the other
-MAY_IMPORT = {"infer": {"infer"}, "diff": {"infer", "diff"}, "generate": {"infer", "generate"}}
+# docs/architecture.md's import rule, cli → workflows → drift, targets → model →
+# freshmock.proxy: each package of generators/ is a layer and imports only its own
+# layer and the layers below; drift and targets share a level, and neither imports
+# the other (both read the model). The package's own __init__ and __main__ sit on top.
+LAYERS = {"model": 0, "drift": 1, "targets": 1, "workflows": 2, "cli": 3}
+SIBLINGS_APART = {frozenset({"drift", "targets"})}
 
 
-def _stage_of(module: str) -> str | None:
-    short = module.removeprefix("freshmock.generators.")
-    return next((stage for stage, members in STAGES.items() if short in members), None)
+def _layer_of(module: str) -> str | None:
+    """``freshmock.generators.model.schema.stats`` is in ``model``; the package itself
+    (and ``__main__``) in none."""
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[2] in LAYERS else None
 
 
-def _later_stage_imports(imports: dict[str, list[str]]) -> dict[str, list[str]]:
+def _layer_violations(imports: dict[str, list[str]]) -> dict[str, list[str]]:
     offenders = {}
     for module, names in imports.items():
-        stage = _stage_of(module)
-        if stage is None:
+        layer = _layer_of(module)
+        if layer is None:
             continue
-        bad = sorted({name for name in names if name in imports and _stage_of(name) != stage
-                      and _stage_of(name) not in MAY_IMPORT[stage]})
+        bad = sorted({
+            name for name in names
+            if name.startswith("freshmock.generators") and name.count(".") >= 1
+            and (target := _layer_of(name)) != layer
+            # the entry point, or a module outside every layer
+            and (target is None and name in imports
+                 or target is not None and (LAYERS[target] > LAYERS[layer]
+                                            or frozenset({layer, target}) in SIBLINGS_APART))
+        })
         if bad:
             offenders[module] = bad
     return offenders
 
 
-def test_each_stage_imports_only_itself_and_earlier_stages():
+def test_every_generators_module_lives_in_a_layer():
     imports = _package_imports("generators", "freshmock.generators")
-    staged = {m.removeprefix("freshmock.generators.") for m in imports if _stage_of(m)}
-    assert staged == set().union(*STAGES.values()), "a module listed in STAGES is gone"
-    assert _later_stage_imports(imports) == {}
+    outside = sorted(m for m in imports if _layer_of(m) is None)
+    assert outside == ["freshmock.generators", "freshmock.generators.__main__"]
+    assert {_layer_of(m) for m in imports} - {None} == set(LAYERS)
 
 
-def test_the_stage_check_fails_on_a_planted_later_stage_import():
+def test_each_layer_imports_only_itself_and_the_layers_below():
+    imports = _package_imports("generators", "freshmock.generators")
+    assert len(imports) >= 60  # every module of generators/ was read
+    assert _layer_violations(imports) == {}
+
+
+def test_the_layer_check_fails_on_a_planted_violation():
+    """A planted import against each direction of the rule is caught; allowed ones are not."""
+    g = "freshmock.generators."
     planted = {
-        "freshmock.generators.infer": ["freshmock.generators.diff"],  # infer -> diff
-        "freshmock.generators.diff": ["freshmock.generators.infer"],  # fine
-        "freshmock.generators.wiremock": ["freshmock.generators.drift"],  # generate -> diff
-        "freshmock.generators.paths": ["freshmock.generators.cli"],  # infer -> the CLI
-        "freshmock.generators.cli": ["freshmock.generators.wiremock"],  # fine
-        "freshmock.generators.drift": [],
+        g + "model.infer": [g + "drift.windows"],           # model -> drift: up
+        g + "model.paths": [g + "cli"],                     # model -> cli: up
+        g + "targets.wiremock": [g + "drift.shapes"],       # targets -> drift: sibling
+        g + "drift.rules": [g + "targets.emit"],            # drift -> targets: sibling
+        g + "workflows.refresh": [g + "cli.common"],        # workflows -> cli: up
+        g + "drift.windows": [g + "model.infer", "freshmock.proxy.store"],  # down: fine
+        g + "cli.stubs": [g + "workflows.pull", g + "targets.wiremock", g + "model"],  # fine
+        g + "targets.emit": [g + "targets.templating"],     # own layer: fine
+        g + "cli": [], g + "drift.shapes": [], g + "targets.templating": [], g + "model": [],
+        g + "model.infer2": [g + "__main__"], g + "__main__": [],  # nothing imports the entry
     }
-    assert _later_stage_imports(planted) == {
-        "freshmock.generators.infer": ["freshmock.generators.diff"],
-        "freshmock.generators.wiremock": ["freshmock.generators.drift"],
-        "freshmock.generators.paths": ["freshmock.generators.cli"],
+    assert _layer_violations(planted) == {
+        g + "model.infer": [g + "drift.windows"],
+        g + "model.paths": [g + "cli"],
+        g + "targets.wiremock": [g + "drift.shapes"],
+        g + "drift.rules": [g + "targets.emit"],
+        g + "workflows.refresh": [g + "cli.common"],
+        g + "model.infer2": [g + "__main__"],
     }
+
+
+def test_pyproject_lists_every_package_folder():
+    """A subpackage missing from [tool.setuptools] packages is left out of a wheel
+    (pip install . then fails on import), while the editable install still finds it."""
+    import tomllib
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    stages = (("proxy", "freshmock.proxy"), ("generators", "freshmock.generators"))
+    folders = {_module_name(path, REPO / folder, package)
+               for folder, package in stages for path in (REPO / folder).rglob("__init__.py")}
+    assert set(setuptools["packages"]) == folders
 
 
 def test_no_module_imports_the_bare_folder_names():
@@ -215,5 +242,5 @@ def test_no_module_imports_the_bare_folder_names():
 
 
 def test_templates_ship_as_package_data():
-    templates = resources.files("freshmock.generators") / "templates"
+    templates = resources.files("freshmock.generators.targets") / "templates"
     assert (templates / "wiremock_mapping.json.j2").is_file()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from freshmock.generators.paths import PathRules, PathTemplater, path_template
+from freshmock.generators.model.paths import PathRules, PathTemplater, path_template
 
 from path_corpus import TEMPLATES, canonical, corpus
 
@@ -135,7 +135,7 @@ def test_a_locked_literal_template_is_absorbed_by_a_new_parameter():
 
 
 def test_rules_come_from_the_paths_table_of_freshmock_toml(tmp_path):
-    from freshmock.generators.paths import load_path_rules
+    from freshmock.generators.model.paths import load_path_rules
 
     config = tmp_path / "freshmock.toml"
     config.write_text(

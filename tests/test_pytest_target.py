@@ -21,14 +21,14 @@ import pytest
 import requests
 import responses
 
-from freshmock.generators.demo.service import demo_requests
-from freshmock.generators.infer import infer_endpoints
-from freshmock.generators.pytest_fixtures import (
+from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.targets.pytest_fixtures import (
     python_literal,
     render_module,
     write_pytest_fixtures,
 )
-from freshmock.generators.templating import environment
+from freshmock.generators.targets.templating import environment
+from freshmock.generators.workflows.demo.service import demo_requests
 from freshmock.proxy.store import get_observation, insert_observations, list_endpoints, open_store
 
 from conftest import REPO

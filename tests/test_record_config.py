@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from freshmock.generators.demo.run import drive
+from freshmock.generators.workflows.demo.run import drive
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 from freshmock.proxy.store import open_store
 

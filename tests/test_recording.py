@@ -6,8 +6,8 @@ import http.client
 import json
 import sqlite3
 
-from freshmock.generators.demo.run import drive
-from freshmock.generators.demo.service import demo_requests
+from freshmock.generators.workflows.demo.run import drive
+from freshmock.generators.workflows.demo.service import demo_requests
 from freshmock.proxy.store import open_store
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from freshmock.generators.demo.service import ORDERS, USERS
+from freshmock.generators.workflows.demo.service import ORDERS, USERS
 from freshmock.proxy.redaction import (
     REDACTED,
     RedactionConfigError,

@@ -176,7 +176,7 @@ def _no_websocket(target: str):
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_vcr_cassette_replays_the_workload(recording, service):
-    from freshmock.generators.vcr import replay_vcr
+    from freshmock.generators.targets.vcr import replay_vcr
 
     cassette = generate(recording, "vcr") / f"{service}.yaml"
     base_url = f"http://{service}"

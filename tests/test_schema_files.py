@@ -6,9 +6,9 @@ import json
 
 import jsonschema
 
-from freshmock.generators.json_bodies import has_body, json_body
-from freshmock.generators.paths import template_matches
-from freshmock.generators.schema_files import write_schema_files
+from freshmock.generators.model.json_bodies import has_body, json_body
+from freshmock.generators.model.paths import template_matches
+from freshmock.generators.targets.schema_files import write_schema_files
 from freshmock.proxy.store import iter_observations, open_store
 
 from conftest import demo_then_generate

@@ -15,9 +15,9 @@ from genson import SchemaBuilder
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from freshmock.generators.schema import StatsBuilder, dumps, loads, merge, merge_into, observe
-from freshmock.generators.schema import publish as publish_module
-from freshmock.generators.schema import stats as stats_module
+from freshmock.generators.model.schema import StatsBuilder, dumps, loads, merge, merge_into, observe
+from freshmock.generators.model.schema import publish as publish_module
+from freshmock.generators.model.schema import stats as stats_module
 
 FORMATTED = st.sampled_from(
     [
@@ -225,7 +225,7 @@ def test_non_json_values_are_refused():
 def test_a_partial_that_starts_with_a_repeat_adds_no_value_evidence():
     # A day's second inference run whose first body repeats one the first run
     # folded in: merged, the two runs must equal one run over both bodies.
-    from freshmock.generators.schema.builder import StatsBuilder
+    from freshmock.generators.model.schema.builder import StatsBuilder
 
     body = {"users": [{"name": "User 1"}, {"name": "User 2"}], "colour": "red"}
     one_run = StatsBuilder()

@@ -16,11 +16,11 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
-from freshmock.generators.schema import observe, publish_document
-from freshmock.generators.schema import publish as publish_module
-from freshmock.generators.schema.formats import DETECTORS
-from freshmock.generators.schema.publish import publish
-from freshmock.generators.schema.thresholds import (
+from freshmock.generators.model.schema import observe, publish_document
+from freshmock.generators.model.schema import publish as publish_module
+from freshmock.generators.model.schema.formats import DETECTORS
+from freshmock.generators.model.schema.publish import publish
+from freshmock.generators.model.schema.thresholds import (
     ENUM_MAX_VALUES,
     ENUM_MIN_SAMPLES,
     FORMAT_MIN_SAMPLES,
@@ -271,8 +271,8 @@ def test_publishing_ignores_arrival_order(bodies, data):
 def test_published_bytes_do_not_depend_on_the_hash_seed():
     program = (
         "import json\n"
-        "from freshmock.generators.schema import observe, publish_document\n"
-        "from freshmock.generators.schema import publish as p\n"
+        "from freshmock.generators.model.schema import observe, publish_document\n"
+        "from freshmock.generators.model.schema import publish as p\n"
         "p.ENUM_MIN_SAMPLES = p.REQUIRED_MIN_SAMPLES = 1\n"
         "node = {}\n"
         "for n in range(40):\n"

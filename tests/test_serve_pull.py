@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from freshmock.generators.export import EXEMPLAR_COLUMNS
-from freshmock.generators.pull import fetch_export
 from freshmock.generators.targets import TARGETS
+from freshmock.generators.workflows.export import EXEMPLAR_COLUMNS
+from freshmock.generators.workflows.pull import fetch_export
 from freshmock.proxy.store import count_observations, insert_observations, open_store
 
 from conftest import refused_port
@@ -176,8 +176,8 @@ def test_only_healthz_answers_without_the_token(server):
 
 def test_the_export_holds_the_observations_stubs_replay_only(server, store):
     """Each endpoint's exemplar and each request with an answer of its own (variants)."""
-    from freshmock.generators.emit import endpoints_by_service
-    from freshmock.generators.variants import service_stubs
+    from freshmock.generators.targets.emit import endpoints_by_service
+    from freshmock.generators.targets.variants import service_stubs
 
     response = httpx.get(f"{server.url}/v1/export", headers=_auth(), trust_env=False)
     assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"

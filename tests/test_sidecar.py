@@ -17,7 +17,7 @@ from mitmproxy.version import VERSION
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from freshmock.generators.demo.run import drive
+from freshmock.generators.workflows.demo.run import drive
 from freshmock.proxy.recorder import Recorder
 from freshmock.proxy.store import open_store
 

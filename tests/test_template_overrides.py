@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from freshmock.generators.templating import environment
+from freshmock.generators.targets.templating import environment
 
 from conftest import freshmock_command
 

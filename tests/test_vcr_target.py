@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.serializers import yamlserializer
 
-from freshmock.generators.exemplars import load_exemplar
-from freshmock.generators.infer import infer_endpoints
-from freshmock.generators.vcr import write_vcr_cassettes, yaml_body, yaml_comment
+from freshmock.generators.model.exemplars import load_exemplar
+from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.targets.vcr import write_vcr_cassettes, yaml_body, yaml_comment
 from freshmock.proxy.store import insert_observations, list_endpoints, open_store
 
 from golden_store import build_golden_store
@@ -80,7 +80,7 @@ def test_every_interaction_replays_the_recorded_exemplar_offline(
     cassette_path, recorded_store, no_network, client
 ):
     """Played with replay_vcr: each recorded request gets its own recorded answer."""
-    from freshmock.generators.vcr import replay_vcr
+    from freshmock.generators.targets.vcr import replay_vcr
 
     data = yaml.safe_load(cassette_path.read_text(encoding="utf-8"))
     with replay_vcr().use_cassette(str(cassette_path)) as cassette:
@@ -363,8 +363,8 @@ def test_a_template_of_ones_own_is_used(recorded_store, tmp_path):
 def test_an_interaction_requiring_a_header_plays_before_one_that_cannot_say_it_is_absent():
     """vcrpy plays the first interaction that matches; a cassette cannot require a header
     to be absent, so the 200 of a route (Range: None) must come after its ranged 206."""
-    from freshmock.generators.variants import DEFAULT, EXACT, Stub
-    from freshmock.generators.vcr import playback_order
+    from freshmock.generators.targets.variants import DEFAULT, EXACT, Stub
+    from freshmock.generators.targets.vcr import playback_order
 
     def stub(kind, status, range_value, name):
         endpoint = {"path_template": "/blobs/{blob}", "method": "GET", "status": status}

@@ -8,11 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from freshmock.generators.drift import compare_nodes
-from freshmock.generators.schema import observe
-from freshmock.generators.verify.claims import claim_from_schema, claim_from_value, fit_to
-from freshmock.generators.verify.drift_calls import canonical_path
-from freshmock.generators.verify.json_spans import apply_edits, member_deletion, parse_spans
+from freshmock.generators.drift.shapes import compare_nodes
+from freshmock.generators.model.schema import observe
+from freshmock.generators.workflows.verify.claims import claim_from_schema, claim_from_value, fit_to
+from freshmock.generators.workflows.verify.drift_calls import canonical_path
+from freshmock.generators.workflows.verify.json_spans import (
+    apply_edits,
+    member_deletion,
+    parse_spans,
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from freshmock.generators.demo.service import demo_requests
-from freshmock.generators.infer import infer_endpoints
-from freshmock.generators.wiremock import write_wiremock
+from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.targets.wiremock import write_wiremock
+from freshmock.generators.workflows.demo.service import demo_requests
 from freshmock.proxy.store import (
     get_observation,
     insert_observations,

@@ -15,7 +15,7 @@ import subprocess
 from contextlib import closing
 from pathlib import Path
 
-from freshmock.generators.demo.run import drive
+from freshmock.generators.workflows.demo.run import drive
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 
 from conftest import freshmock_command

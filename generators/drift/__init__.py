@@ -1,0 +1,1 @@
+"""Drift: what changed between a baseline and the current model, on evidence."""

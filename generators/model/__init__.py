@@ -1,0 +1,1 @@
+"""The published model: path templates, inference, schemas, exemplars, windows."""

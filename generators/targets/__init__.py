@@ -1,0 +1,34 @@
+"""Every stub format ``freshmock generate`` writes, by name.
+
+Each writer takes ``(db, out_dir, service=None, templates_dir=None)`` and
+returns what it wrote (objects with ``service`` and ``path``). Imports are
+lazy so the CLI starts without loading every emitter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    module: str
+    function: str
+    what: str  # plural noun for messages: "WireMock mappings"
+
+    def writer(self):
+        return getattr(import_module(f"freshmock.generators.targets.{self.module}"), self.function)
+
+
+TARGETS = {
+    target.name: target
+    for target in (
+        Target("wiremock", "wiremock", "write_wiremock", "WireMock mappings"),
+        Target("openapi", "openapi", "write_openapi", "OpenAPI 3.1 documents"),
+        Target("jsonschema", "schema_files", "write_schema_files", "JSON Schema files"),
+        Target("pytest", "pytest_fixtures", "write_pytest_fixtures", "pytest fixture modules"),
+        Target("vcr", "vcr", "write_vcr_cassettes", "VCR.py cassettes"),
+    )
+}

@@ -1,0 +1,84 @@
+"""Write one JSON Schema file per endpoint and status, for contract assertions in any language.
+
+``OUT/<service>/<method>-<template>-<status>.schema.json`` holds the published
+response schema; when JSON request bodies were seen, ``...-request.schema.json``
+holds theirs. Each carries ``x-freshmock`` (endpoint, last observed, samples).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from freshmock.generators.targets.emit import (
+    endpoints_by_service,
+    json_has,
+    remove_stale,
+    slug,
+    write_generated,
+)
+from freshmock.generators.targets.templating import environment
+from freshmock.generators.targets.wiremock import mapping_name
+
+
+@dataclass(frozen=True)
+class WrittenSchema:
+    service: str
+    path: Path
+    endpoint: dict
+
+
+def _document(endpoint: dict, column: str) -> dict | None:
+    if not endpoint[column]:
+        return None
+    schema = json.loads(endpoint[column])
+    schema["x-freshmock"] = {
+        "service": endpoint["service"],
+        "endpoint": f"{endpoint['method']} {endpoint['path_template']}",
+        "status": endpoint["status"],
+        "media_type": endpoint["media_type"],
+        "part": column.removesuffix("_schema"),
+        "first_observed": endpoint["first_seen"],
+        "last_observed": endpoint["last_seen"],
+        "observations": endpoint["observations"],
+    }
+    return schema
+
+
+def write_schema_files(
+    db: sqlite_utils.Database,
+    out_dir: Path,
+    service: str | None = None,
+    templates_dir: Path | None = None,
+) -> list[WrittenSchema]:
+    env = environment(templates_dir)
+    written: list[WrittenSchema] = []
+    for service_name, endpoints in endpoints_by_service(db, service):
+        folder = out_dir / slug(service_name)
+        folder.mkdir(parents=True, exist_ok=True)
+        names = defaultdict(int)
+        for endpoint in endpoints:
+            names[mapping_name(endpoint, False)] += 1
+        for endpoint in endpoints:
+            base = mapping_name(endpoint, names[mapping_name(endpoint, False)] > 1)
+            base = base.removesuffix(".json")
+            for column, suffix in (("response_schema", ""), ("request_schema", "-request")):
+                document = _document(endpoint, column)
+                if document is None:
+                    continue
+                target = folder / f"{base}{suffix}.schema.json"
+                text = env.get_template("schema.json.j2").render(document=document)
+                write_generated(target, text)
+                written.append(WrittenSchema(service_name, target, endpoint))
+        remove_stale(folder, "*.schema.json", {stub.path for stub in written},
+                     json_has("x-freshmock"))
+    if service is None:  # a dependency no longer observed: its schemas go too
+        written_dirs = {stub.path.parent for stub in written}
+        for folder in sorted(p for p in out_dir.iterdir() if p.is_dir()):
+            if folder not in written_dirs:
+                remove_stale(folder, "*.schema.json", (), json_has("x-freshmock"))
+    return written

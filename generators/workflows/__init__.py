@@ -1,0 +1,1 @@
+"""Workflows over the model, drift and targets: refresh, serve, pull, merge, check, verify."""
