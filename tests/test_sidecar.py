@@ -8,6 +8,9 @@ any of them, one of these fails before a user finds out.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import tomllib
 
 import mitmproxy.hooks
@@ -70,3 +73,23 @@ def test_the_exact_addon_list_starts_and_serves_reverse_mode_traffic(recording_p
     assert [(r["method"], r["path"], r["status"]) for r in rows] == [
         ("GET", "/users/1", 200), ("POST", "/users", 201)
     ]
+
+
+def _imported_after(statement: str, tmp_path) -> dict:
+    probe = (f"{statement}\nimport json, sys\n"
+             "addons = sys.modules['mitmproxy.addons']\n"
+             "print(json.dumps({'flask': 'flask' in sys.modules, 'ldap3': 'ldap3' in sys.modules,"
+             " 'default_addons': hasattr(addons, 'default_addons')}))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_sidecar_imports_only_the_addons_it_runs(tmp_path):
+    """proxy/lean_addons.py: mitmproxy's addons/__init__ (onboarding's flask, proxyauth's
+    ldap3, ~10 MB of RSS) is skipped by the sidecar, and used as is when already loaded."""
+    assert _imported_after("import freshmock.proxy.sidecar", tmp_path) == {
+        "flask": False, "ldap3": False, "default_addons": False}
+    assert _imported_after("import mitmproxy.addons\nimport freshmock.proxy.sidecar",
+                           tmp_path) == {"flask": True, "ldap3": True, "default_addons": True}
