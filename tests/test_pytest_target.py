@@ -213,7 +213,8 @@ def test_one_changed_field_changes_only_the_lines_of_that_field(tmp_path):
 
 
 def test_a_text_body_and_a_query_parameter_are_kept(tmp_path):
-    (written,) = write_pytest_fixtures(read_model(build_golden_store(tmp_path / "g.db")), tmp_path / "out")
+    golden = read_model(build_golden_store(tmp_path / "g.db"))
+    (written,) = write_pytest_fixtures(golden, tmp_path / "out")
     text = written.path.read_text()
     assert '"text": "ok\\n",' in text  # GET /health answers text/plain
     assert '"limit": "2",' in text

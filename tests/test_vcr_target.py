@@ -30,7 +30,8 @@ BASE_URL = "http://demo-shop"  # does not resolve: the cassette is the only way 
 
 @pytest.fixture(scope="module")
 def cassette_path(recorded_store, tmp_path_factory) -> Path:
-    written = write_vcr_cassettes(read_model(open_store(recorded_store)), tmp_path_factory.mktemp("vcr"))
+    written = write_vcr_cassettes(read_model(open_store(recorded_store)),
+                                  tmp_path_factory.mktemp("vcr"))
     assert [cassette.service for cassette in written] == ["demo-shop"]
     return written[0].path
 
@@ -161,7 +162,8 @@ def test_regenerating_from_an_unchanged_store_is_byte_identical(recorded_store, 
 
 
 def test_one_changed_field_changes_only_the_lines_of_that_field(tmp_path):
-    before = write_vcr_cassettes(read_model(build_golden_store(tmp_path / "a.db")), tmp_path / "a")
+    golden = read_model(build_golden_store(tmp_path / "a.db"))
+    before = write_vcr_cassettes(golden, tmp_path / "a")
     changed_db = build_golden_store(tmp_path / "b.db", user_name="Ada King")
     after = write_vcr_cassettes(read_model(changed_db), tmp_path / "b")
     diff = difflib.unified_diff(before[0].path.read_text().splitlines(),
@@ -364,11 +366,12 @@ def test_a_template_of_ones_own_is_used(recorded_store, tmp_path):
 def test_an_interaction_requiring_a_header_plays_before_one_that_cannot_say_it_is_absent():
     """vcrpy plays the first interaction that matches; a cassette cannot require a header
     to be absent, so the 200 of a route (Range: None) must come after its ranged 206."""
+    from freshmock.generators.model.endpoint import Endpoint
     from freshmock.generators.targets.variants import DEFAULT, EXACT, Stub
     from freshmock.generators.targets.vcr import playback_order
 
     def stub(kind, status, range_value, name):
-        endpoint = {"path_template": "/blobs/{blob}", "method": "GET", "status": status}
+        endpoint = Endpoint("files", "GET", "/blobs/{blob}", "", status, "")
         return Stub(kind, endpoint, None, (("Range", range_value),), name=name)
 
     whole = stub(EXACT, 200, None, "GET /blobs/{blob} 200")

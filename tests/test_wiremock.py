@@ -179,8 +179,10 @@ def test_each_mapping_says_when_its_dependency_was_last_observed(mappings_root, 
 
 def test_regenerating_from_an_unchanged_store_is_byte_identical(recorded_store, tmp_path):
     db = open_store(recorded_store)
-    first = {p.path.name: p.path.read_bytes() for p in write_wiremock(read_model(db), tmp_path / "a")}
-    second = {p.path.name: p.path.read_bytes() for p in write_wiremock(read_model(db), tmp_path / "b")}
+    first = {p.path.name: p.path.read_bytes()
+             for p in write_wiremock(read_model(db), tmp_path / "a")}
+    second = {p.path.name: p.path.read_bytes()
+              for p in write_wiremock(read_model(db), tmp_path / "b")}
     assert first == second
     for text in first.values():
         assert text.endswith(b"}\n") and b"\r\n" not in text
@@ -214,7 +216,7 @@ def test_a_variant_told_apart_by_a_request_header_answers_only_with_it(wiremock,
     insert_observations(db, rows)
     infer_endpoints(db)
     written = write_wiremock(read_model(db), tmp_path / "wm")
-    (variant_path,) = [stub.path for stub in written if stub.endpoint["status"] == 304]
+    (variant_path,) = [stub.path for stub in written if stub.endpoint.status == 304]
     variant = json.loads(variant_path.read_text())
     assert variant["request"]["headers"] == {"If-None-Match": {"equalTo": '"v1"'}}
     ids = []
