@@ -12,6 +12,7 @@ import difflib
 import subprocess
 from pathlib import Path
 
+from freshmock.generators.model.publish import read_model
 from freshmock.generators.targets import TARGETS
 
 from conftest import freshmock_command
@@ -28,7 +29,7 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 def generate_tree(db, target: str, out: Path) -> dict[str, bytes]:
-    written = TARGETS[target].writer()(db, out)
+    written = TARGETS[target].writer()(read_model(db), out)
     assert written, f"{target} wrote nothing"
     return tree(out)
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from freshmock.generators.model.publish import read_model
 from freshmock.generators.targets import TARGETS
 from freshmock.generators.workflows.check import parse_timestamp, stub_ages
 from freshmock.proxy.store import list_endpoints
@@ -69,7 +70,7 @@ def _route(endpoint: str) -> str:
 def test_every_target_states_its_freshness_and_check_reads_it(target, tmp_path):
     db = build_golden_store(tmp_path / "store.db")
     out = tmp_path / target
-    TARGETS[target].writer()(db, out)
+    TARGETS[target].writer()(read_model(db), out)
     # The golden store was last observed on 2026-11-20: days ago, but not years.
     stale = run_check(out, "--max-age", "1d")
     assert stale.returncode == 1, stale.stdout + stale.stderr

@@ -20,6 +20,7 @@ import responses
 import yaml
 
 from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.model.publish import read_model
 from freshmock.generators.targets import TARGETS
 from freshmock.generators.targets.vcr import replay_vcr
 from freshmock.proxy.store import (
@@ -46,7 +47,8 @@ def _stores(folder, *, bodyless: bool) -> dict:
     endpoints = list_endpoints(db)
     rows = [get_observation(db, row_id) for (row_id,) in db.execute(
         f"select id from {OBSERVATIONS} order by id").fetchall()]
-    written = {target: TARGETS[target].writer()(db, folder / target) for target in TARGETS}
+    model = read_model(db)
+    written = {target: TARGETS[target].writer()(model, folder / target) for target in TARGETS}
     return {"endpoints": endpoints, "written": written, "rows": rows}
 
 

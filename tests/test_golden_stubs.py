@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.model.publish import read_model
 from freshmock.generators.targets import TARGETS
 from freshmock.proxy.store import insert_observations
 
@@ -73,7 +74,7 @@ def test_stubs_of_a_dependency_no_longer_observed_are_removed_foreign_files_kept
     insert_observations(before, legacy)
     infer_endpoints(before)
     out = tmp_path / "out"
-    written = TARGETS[target].writer()(before, out)
+    written = TARGETS[target].writer()(read_model(before), out)
     legacy_files = [w.path for w in written if w.service == "legacy-api"]
     assert legacy_files
     foreign = legacy_files[0].parent / "written-by-hand.txt"

@@ -19,6 +19,7 @@ from freshmock.generators.model.infer import (
     publish_endpoints,
     update_partials,
 )
+from freshmock.generators.model.publish import read_model
 from freshmock.generators.model.schema import dumps as dumps_stats
 from freshmock.generators.model.schema import loads
 from freshmock.proxy.store import (
@@ -257,7 +258,7 @@ def test_stubs_are_written_from_incrementally_inferred_endpoints(tmp_path):
     infer_endpoints(db)
     insert_observations(db, [observation(2, {"id": 2, "name": None})])
     infer_endpoints(db)
-    written = write_wiremock(db, tmp_path / "stubs")
+    written = write_wiremock(read_model(db), tmp_path / "stubs")
     mappings = [json.loads(stub.path.read_text()) for stub in written]
     (mapping,) = [m for m in mappings if m["metadata"]["freshmock"]["stub"] == "default"]
     # the first exemplar still fits the widened schema: the stub keeps replaying it

@@ -22,6 +22,7 @@ import requests
 import responses
 
 from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.model.publish import read_model
 from freshmock.generators.targets.pytest_fixtures import (
     python_literal,
     render_module,
@@ -49,7 +50,7 @@ ENDPOINT_NAMES = {
 
 @pytest.fixture(scope="module")
 def generated(recorded_store, tmp_path_factory):
-    (written,) = write_pytest_fixtures(open_store(recorded_store),
+    (written,) = write_pytest_fixtures(read_model(open_store(recorded_store)),
                                        tmp_path_factory.mktemp("stubs"))
     return written
 
@@ -191,8 +192,8 @@ def test_ruff_passes_on_the_generated_module(generated):
 def test_regenerating_from_an_unchanged_store_is_byte_identical(recorded_store, generated,
                                                                  tmp_path):
     db = open_store(recorded_store)
-    (again,) = write_pytest_fixtures(db, tmp_path)
-    (over_itself,) = write_pytest_fixtures(db, tmp_path)
+    (again,) = write_pytest_fixtures(read_model(db), tmp_path)
+    (over_itself,) = write_pytest_fixtures(read_model(db), tmp_path)
     data = generated.path.read_bytes()
     assert again.path.read_bytes() == over_itself.path.read_bytes() == data
     assert data.endswith(b"\n") and b"\r\n" not in data
@@ -201,7 +202,7 @@ def test_regenerating_from_an_unchanged_store_is_byte_identical(recorded_store, 
 def test_one_changed_field_changes_only_the_lines_of_that_field(tmp_path):
     def generate(name: str, user_name: str) -> list[str]:
         db = build_golden_store(tmp_path / f"{name}.db", user_name=user_name)
-        (written,) = write_pytest_fixtures(db, tmp_path / name)
+        (written,) = write_pytest_fixtures(read_model(db), tmp_path / name)
         return written.path.read_text().splitlines()
 
     diff = difflib.unified_diff(generate("before", "Ada Lovelace"),
@@ -212,7 +213,8 @@ def test_one_changed_field_changes_only_the_lines_of_that_field(tmp_path):
 
 
 def test_a_text_body_and_a_query_parameter_are_kept(tmp_path):
-    (written,) = write_pytest_fixtures(build_golden_store(tmp_path / "g.db"), tmp_path / "out")
+    golden = read_model(build_golden_store(tmp_path / "g.db"))
+    (written,) = write_pytest_fixtures(golden, tmp_path / "out")
     text = written.path.read_text()
     assert '"text": "ok\\n",' in text  # GET /health answers text/plain
     assert '"limit": "2",' in text
@@ -227,7 +229,7 @@ def test_a_status_nothing_tells_apart_is_kept_as_a_record_but_never_answers(tmp_
     db = open_store(tmp_path / "s.db", must_exist=False)
     insert_observations(db, rows)
     infer_endpoints(db)
-    (written,) = write_pytest_fixtures(db, tmp_path / "out")
+    (written,) = write_pytest_fixtures(read_model(db), tmp_path / "out")
     stubs = _import(written)
     answers = {e["name"]: e["answers"] for e in stubs.ENDPOINTS}
     assert answers["GET /health 200"] == "template" and answers["GET /health 503"] == "none"

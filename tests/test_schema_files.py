@@ -8,6 +8,7 @@ import jsonschema
 
 from freshmock.generators.model.json_bodies import has_body, json_body
 from freshmock.generators.model.paths import template_matches
+from freshmock.generators.model.publish import read_model
 from freshmock.generators.targets.schema_files import write_schema_files
 from freshmock.proxy.store import iter_observations, open_store
 
@@ -46,12 +47,12 @@ def test_one_valid_schema_per_endpoint_and_status_that_every_body_satisfies(tmp_
 
 def test_schemas_of_endpoints_no_longer_observed_are_removed_but_foreign_files_kept(tmp_path):
     db = build_golden_store(tmp_path / "store.db")
-    written = write_schema_files(db, tmp_path / "out")
+    written = write_schema_files(read_model(db), tmp_path / "out")
     folder = written[0].path.parent
     stale = folder / "get-gone-200.schema.json"
     stale.write_text(json.dumps({"type": "object", "x-freshmock": {}}))
     handwritten = folder / "contract.schema.json"
     handwritten.write_text(json.dumps({"type": "object"}))
-    write_schema_files(db, tmp_path / "out")
+    write_schema_files(read_model(db), tmp_path / "out")
     assert not stale.exists() and handwritten.exists()
     assert all(stub.path.exists() for stub in written)

@@ -176,7 +176,7 @@ def test_only_healthz_answers_without_the_token(server):
 
 def test_the_export_holds_the_observations_stubs_replay_only(server, store):
     """Each endpoint's exemplar and each request with an answer of its own (variants)."""
-    from freshmock.generators.targets.emit import endpoints_by_service
+    from freshmock.generators.model.publish import read_model
     from freshmock.generators.targets.variants import service_stubs
 
     response = httpx.get(f"{server.url}/v1/export", headers=_auth(), trust_env=False)
@@ -186,8 +186,9 @@ def test_the_export_holds_the_observations_stubs_replay_only(server, store):
     observation_ids = [row["id"] for row in export["exemplars"]]
     assert len(observation_ids) == len(set(observation_ids))
     db = open_store(store)
-    replayed = {stub.observation_id for _, endpoints in endpoints_by_service(db)
-                for stub in service_stubs(db, endpoints)}
+    model = read_model(db)
+    replayed = {stub.observation_id for _, endpoints in model.by_service()
+                for stub in service_stubs(model, endpoints)}
     assert exemplar_ids <= set(observation_ids) == replayed | exemplar_ids
     assert len(observation_ids) < count_observations(db)
     db.conn.close()

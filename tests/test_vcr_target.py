@@ -19,6 +19,7 @@ from vcr.serializers import yamlserializer
 
 from freshmock.generators.model.exemplars import load_exemplar
 from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.model.publish import read_model
 from freshmock.generators.targets.vcr import write_vcr_cassettes, yaml_body, yaml_comment
 from freshmock.proxy.store import insert_observations, list_endpoints, open_store
 
@@ -29,7 +30,8 @@ BASE_URL = "http://demo-shop"  # does not resolve: the cassette is the only way 
 
 @pytest.fixture(scope="module")
 def cassette_path(recorded_store, tmp_path_factory) -> Path:
-    written = write_vcr_cassettes(open_store(recorded_store), tmp_path_factory.mktemp("vcr"))
+    written = write_vcr_cassettes(read_model(open_store(recorded_store)),
+                                  tmp_path_factory.mktemp("vcr"))
     assert [cassette.service for cassette in written] == ["demo-shop"]
     return written[0].path
 
@@ -153,16 +155,17 @@ def test_comments_say_when_each_endpoint_was_last_observed(cassette_path, record
 
 def test_regenerating_from_an_unchanged_store_is_byte_identical(recorded_store, tmp_path):
     db = open_store(recorded_store)
-    first = write_vcr_cassettes(db, tmp_path / "a")[0].path.read_bytes()
-    assert write_vcr_cassettes(db, tmp_path / "a")[0].path.read_bytes() == first
-    assert write_vcr_cassettes(db, tmp_path / "b")[0].path.read_bytes() == first
+    first = write_vcr_cassettes(read_model(db), tmp_path / "a")[0].path.read_bytes()
+    assert write_vcr_cassettes(read_model(db), tmp_path / "a")[0].path.read_bytes() == first
+    assert write_vcr_cassettes(read_model(db), tmp_path / "b")[0].path.read_bytes() == first
     assert first.endswith(b"\nversion: 1\n") and b"\r" not in first
 
 
 def test_one_changed_field_changes_only_the_lines_of_that_field(tmp_path):
-    before = write_vcr_cassettes(build_golden_store(tmp_path / "a.db"), tmp_path / "a")
+    golden = read_model(build_golden_store(tmp_path / "a.db"))
+    before = write_vcr_cassettes(golden, tmp_path / "a")
     changed_db = build_golden_store(tmp_path / "b.db", user_name="Ada King")
-    after = write_vcr_cassettes(changed_db, tmp_path / "b")
+    after = write_vcr_cassettes(read_model(changed_db), tmp_path / "b")
     diff = difflib.unified_diff(before[0].path.read_text().splitlines(),
                                 after[0].path.read_text().splitlines(), lineterm="", n=0)
     changed = [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
@@ -171,7 +174,7 @@ def test_one_changed_field_changes_only_the_lines_of_that_field(tmp_path):
 
 
 def test_the_base_url_can_be_chosen(recorded_store, tmp_path):
-    written = write_vcr_cassettes(open_store(recorded_store), tmp_path,
+    written = write_vcr_cassettes(read_model(open_store(recorded_store)), tmp_path,
                                   base_url="https://{service}.internal:8443/")
     uris = [i["request"]["uri"] for i in yaml.safe_load(written[0].path.read_text())[
         "interactions"]]
@@ -243,7 +246,7 @@ def tricky_cassette(tmp_path_factory) -> tuple[Path, object]:
     db = open_store(folder / "store.db", must_exist=False)
     insert_observations(db, _tricky_rows())
     infer_endpoints(db)
-    written = write_vcr_cassettes(db, folder / "out")
+    written = write_vcr_cassettes(read_model(db), folder / "out")
     assert [cassette.path.name for cassette in written] == ["tricky-shop-1.yaml"]
     return written[0].path, db
 
@@ -338,7 +341,7 @@ def test_bodies_not_kept_are_synthesized_or_replayed_empty_with_a_note(tmp_path,
     infer_endpoints(db)
     users = next(e for e in list_endpoints(db) if e["path_template"] != "/log")
     db["observations"].delete(users["exemplar_id"])  # the exemplar row is gone
-    path = write_vcr_cassettes(db, tmp_path / "out")[0].path
+    path = write_vcr_cassettes(read_model(db), tmp_path / "out")[0].path
     text = path.read_text()
     assert ("# freshmock: response body synthesized from the schema: no recorded body was kept"
             in text)
@@ -355,7 +358,7 @@ def test_a_template_of_ones_own_is_used(recorded_store, tmp_path):
     own.mkdir()
     (own / "vcr_cassette.yaml.j2").write_text(
         "# mine: {{ service | yaml_comment }}\ninteractions: []\nversion: 1\n")
-    written = write_vcr_cassettes(open_store(recorded_store), tmp_path / "out",
+    written = write_vcr_cassettes(read_model(open_store(recorded_store)), tmp_path / "out",
                                   templates_dir=own)
     assert written[0].path.read_text() == "# mine: demo-shop\ninteractions: []\nversion: 1\n"
 
@@ -363,11 +366,12 @@ def test_a_template_of_ones_own_is_used(recorded_store, tmp_path):
 def test_an_interaction_requiring_a_header_plays_before_one_that_cannot_say_it_is_absent():
     """vcrpy plays the first interaction that matches; a cassette cannot require a header
     to be absent, so the 200 of a route (Range: None) must come after its ranged 206."""
+    from freshmock.generators.model.endpoint import Endpoint
     from freshmock.generators.targets.variants import DEFAULT, EXACT, Stub
     from freshmock.generators.targets.vcr import playback_order
 
     def stub(kind, status, range_value, name):
-        endpoint = {"path_template": "/blobs/{blob}", "method": "GET", "status": status}
+        endpoint = Endpoint("files", "GET", "/blobs/{blob}", "", status, "")
         return Stub(kind, endpoint, None, (("Range", range_value),), name=name)
 
     whole = stub(EXACT, 200, None, "GET /blobs/{blob} 200")

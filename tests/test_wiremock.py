@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.model.publish import read_model
 from freshmock.generators.targets.wiremock import write_wiremock
 from freshmock.generators.workflows.demo.service import demo_requests
 from freshmock.proxy.store import (
@@ -29,7 +30,7 @@ WIREMOCK = REPO / ".peers" / "node_modules" / ".bin" / "wiremock"
 @pytest.fixture(scope="module")
 def mappings_root(recorded_store, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("stubs")
-    write_wiremock(open_store(recorded_store), out)
+    write_wiremock(read_model(open_store(recorded_store)), out)
     return out / "demo-shop"
 
 
@@ -178,8 +179,10 @@ def test_each_mapping_says_when_its_dependency_was_last_observed(mappings_root, 
 
 def test_regenerating_from_an_unchanged_store_is_byte_identical(recorded_store, tmp_path):
     db = open_store(recorded_store)
-    first = {p.path.name: p.path.read_bytes() for p in write_wiremock(db, tmp_path / "a")}
-    second = {p.path.name: p.path.read_bytes() for p in write_wiremock(db, tmp_path / "b")}
+    first = {p.path.name: p.path.read_bytes()
+             for p in write_wiremock(read_model(db), tmp_path / "a")}
+    second = {p.path.name: p.path.read_bytes()
+              for p in write_wiremock(read_model(db), tmp_path / "b")}
     assert first == second
     for text in first.values():
         assert text.endswith(b"}\n") and b"\r\n" not in text
@@ -189,13 +192,13 @@ def test_mappings_of_vanished_endpoints_are_removed_but_foreign_files_kept(
     recorded_store, tmp_path
 ):
     db = open_store(recorded_store)
-    write_wiremock(db, tmp_path)
+    write_wiremock(read_model(db), tmp_path)
     mappings = tmp_path / "demo-shop" / "mappings"
     stale = mappings / "get-gone-200.json"
     stale.write_text(json.dumps({"metadata": {"freshmock": {}}}))
     handwritten = mappings / "my-own-stub.json"
     handwritten.write_text(json.dumps({"request": {"method": "GET", "url": "/x"}}))
-    write_wiremock(db, tmp_path)
+    write_wiremock(read_model(db), tmp_path)
     assert not stale.exists()
     assert handwritten.exists()
 
@@ -212,8 +215,8 @@ def test_a_variant_told_apart_by_a_request_header_answers_only_with_it(wiremock,
     rows.append(conditional)
     insert_observations(db, rows)
     infer_endpoints(db)
-    written = write_wiremock(db, tmp_path / "wm")
-    (variant_path,) = [stub.path for stub in written if stub.endpoint["status"] == 304]
+    written = write_wiremock(read_model(db), tmp_path / "wm")
+    (variant_path,) = [stub.path for stub in written if stub.endpoint.status == 304]
     variant = json.loads(variant_path.read_text())
     assert variant["request"]["headers"] == {"If-None-Match": {"equalTo": '"v1"'}}
     ids = []

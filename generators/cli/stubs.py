@@ -10,7 +10,6 @@ import typer
 from freshmock.generators.cli.common import (
     DEFAULT_DB,
     DbOption,
-    ExitCode,
     JsonOption,
     QuietOption,
     Target,
@@ -34,13 +33,6 @@ WindowOption = Annotated[
 ]
 
 PANEL = "Write and share stubs"
-
-
-def _publish_window(store, window: str) -> str | None:
-    """Publish the endpoints of --window; returns its first day (None: everything)."""
-    from freshmock.generators.model.window import publish_window, window_days
-
-    return publish_window(store, window_days(window))
 
 
 @app.command(rich_help_panel=PANEL)
@@ -67,50 +59,34 @@ def generate(
     All or nothing: the stubs are written beside OUT and moved into place at
     the end, so an interrupted run leaves OUT as it was.
     """
-    from freshmock.generators.workflows.atomic_output import staged_folder
+    from freshmock.generators.model.window import window_days
+    from freshmock.generators.workflows.generate import (
+        NothingWritten,
+        generate_stubs,
+        truncated_count,
+    )
 
     out_dir = check_out_folder(out or Path("stubs") / target.value)
     check_templates(templates)
-    window_days_checked(window)
+    days = window_days(window)
     store = _open(db)
     require_observations(store, db)
     service = check_service(store, service)
     chosen = TARGETS[target.value]
     with progress(f"generating {chosen.what}", quiet):
-        _publish_window(store, window)
-        with staged_folder(out_dir) as staging:
-            written = _run_writer(chosen, store, staging, service, templates)
-            if not written:
-                nothing_to_do(f"no completed observations{' for ' + service if service else ''} "
-                              f"in {db} within --window {window}")
+        try:
+            written = generate_stubs(store, target.value, out_dir, days, service, templates)
+        except NothingWritten:
+            nothing_to_do(f"no completed observations{' for ' + service if service else ''} "
+                          f"in {db} within --window {window}")
     if as_json:
         emit_json({"target": target.value, "out": str(out_dir), "written": len(written)})
     else:
         typer.echo(f"wrote {len(written)} {chosen.what} under {out_dir}")
-    truncated = sum(getattr(item, "truncated", 0) for item in written)
-    if truncated:
+    if truncated := truncated_count(written):
         typer.echo(f"note: {truncated} stub{'s' if truncated != 1 else ''} replay a body cut at "
                    "the body cap (--max-body when recording); each says so in its metadata",
                    err=True)
-
-
-def window_days_checked(window: str) -> int | None:
-    from freshmock.generators.model.window import window_days
-
-    return window_days(window)
-
-
-def _run_writer(chosen, store, out_dir: Path, service, templates):
-    from jinja2 import TemplateError
-
-    from freshmock.generators.targets.variants import DuplicateStubError
-
-    try:
-        return chosen.writer()(store, out_dir, service=service, templates_dir=templates)
-    except TemplateError as error:  # a user's override template: name it, no traceback
-        fail(f"template error: {type(error).__name__}: {error}")
-    except DuplicateStubError as error:  # a bug of ours, never a wrong answer: say so loudly
-        fail(str(error), code=ExitCode.CHECK_FAILED)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -146,57 +122,35 @@ def refresh(
     folder and the PR body are written beside their place and moved in
     together at the end; an interrupted refresh leaves OUT as it was.
     """
-    from freshmock.generators.workflows.refresh import (
-        check_git_repository,
-        commit_refresh,
-        refresh_stubs,
-    )
-    from freshmock.proxy.store import list_endpoints
+    from freshmock.generators.cli.verify import verify_for_refresh
+    from freshmock.generators.model.window import window_days
+    from freshmock.generators.workflows import refresh as refreshing
 
-    chosen = [name.strip() for name in targets.split(",") if name.strip()]
-    unknown = [name for name in chosen if name not in TARGETS]
-    if unknown or not chosen:
-        fail(f"unknown target(s) {', '.join(unknown) or '(none given)'}; choose from "
-             + ", ".join(sorted(TARGETS)))
+    chosen = refreshing.parse_targets(targets)
     check_out_folder(out)
     if pr_body is not None and pr_body.is_dir():
         fail(f"--pr-body {pr_body} is a folder; give a file name")
-    window_days_checked(window)
+    days = window_days(window)
     if commit:
-        check_git_repository(out)
+        refreshing.check_git_repository(out)
     store = _open(db)
     require_observations(store, db)
     service = check_service(store, service)
-    from freshmock.generators.cli.verify import verify_for_refresh
-
     # Mocks are read before anything is written: a bad mock file is exit 2, nothing changed.
     verified = verify_for_refresh(store, verify, window, service) if verify else None
     with progress("refreshing stubs", quiet):
-        since = _publish_window(store, window)
-        if not list_endpoints(store, service):
+        try:
+            result = refreshing.run_refresh(store, out, chosen, days, service, pr_body, verified)
+        except refreshing.NothingToRefresh:
             nothing_to_do(f"no completed observations{' for ' + service if service else ''} "
                           f"in {db} within --window {window}")
-        result = refresh_stubs(store, out, chosen, since=since, service=service, pr_body=pr_body,
-                               verified=verified)
-    commit_id = commit_refresh(out, branch, result) if commit and result.changed else None
-    drift_total = sum(len(d.changes) for d in result.drifts)
+    commit_id = (refreshing.commit_refresh(out, branch, result)
+                 if commit and result.changed else None)
     if as_json:
-        emit_json({"changed": result.changed, "drift_findings": drift_total,
-                   "commit": commit_id,
-                   "targets": {name: {"added": len(c.added), "changed": len(c.modified),
-                                      "removed": len(c.removed)}
-                               for name, c in result.changes.items()}})
+        emit_json(refreshing.summary_json(result, commit_id))
         return
-    if not result.changed:
-        typer.echo(f"no changes: the stubs under {out} already match what was observed")
-        return
-    for name, change in result.changes.items():
-        typer.echo(f"{name}: {len(change.added)} added, {len(change.modified)} changed, "
-                   f"{len(change.removed)} removed")
-    typer.echo(f"{drift_total} drift findings" if result.windows else
-               "no committed stubs with statistics to compare with: no drift report")
-    if commit_id:
-        typer.echo(f"committed {commit_id[:12]} on {branch}")
+    for line in refreshing.summary_lines(result, out, commit_id, branch):
+        typer.echo(line)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -228,37 +182,15 @@ def serve(
     are folded in before answering, so a pull gets the latest state.
     """
     from freshmock.generators.model.window import window_days
-    from freshmock.generators.workflows.serve import (
-        MIN_TOKEN_LENGTH,
-        ExportServer,
-        is_loopback,
-        read_token,
-        token_file_warning,
-    )
+    from freshmock.generators.workflows.serve import serve_store
 
     check_port(port)
     days = window_days(window)
-    token = read_token(token_file, MIN_TOKEN_LENGTH)
-    warning = token_file_warning(token_file)
-    # A missing, foreign, damaged or read-only store fails here, in one line:
-    # serve folds new observations in before each answer, so it writes.
-    from freshmock.proxy.store import check_recordable, check_store_file
-
-    check_store_file(db, must_exist=True)
-    check_recordable(db)
 
     def say(line: str) -> None:
         typer.echo(f"freshmock: {line}", err=True)
 
-    server = ExportServer(db, host, port, token, days, log=say)
-    if warning:
-        say(f"warning: {warning}")
-    if not is_loopback(host):
-        say(f"warning: serving plain HTTP on {host}; the token and the export cross the network "
-            "unencrypted (put TLS in front, or keep to 127.0.0.1 and tunnel)")
-    say(f"serving stub exports of {db} on {server.url} (bearer token from {token_file}); "
-        "Ctrl-C or SIGTERM to stop")
-    server.run()
+    serve_store(db, host, port, token_file, days, log=say)
     say("stopped")
 
 
@@ -298,54 +230,33 @@ def pull(
     exemplars; only the writers run here. All or nothing: the stubs are
     written beside OUT and moved into place at the end.
     """
-    from jinja2 import TemplateError
-
     from freshmock.generators.model.window import DEFAULT_WINDOW, window_days
-    from freshmock.generators.workflows.atomic_output import staged_folder
-    from freshmock.generators.workflows.export import ExportError
-    from freshmock.generators.workflows.pull import (
-        download_progress,
-        fetch_export,
-        is_url,
-        local_export,
-        write_stubs,
-    )
-    from freshmock.generators.workflows.serve import read_token
+    from freshmock.generators.workflows import pull as pulling
+    from freshmock.generators.workflows.generate import NothingWritten
 
     check_out_folder(out)
     check_templates(templates)
-    if is_url(source):
-        if window is not None:
-            fail("--window applies to a local store; a server exports the window its "
-                 "`freshmock serve --window` sets")
-        token = read_token(token_file) if token_file is not None else None
-        with download_progress(f"pulling {source}", quiet=quiet) as on_progress:
-            document = fetch_export(source, token, service, on_progress, timeout=timeout)
-    else:
-        if "://" in source:
-            fail(f"{source}: pull speaks http:// (and https:// through a TLS proxy), "
-                 f"not {source.split('://')[0]}://")
-        if not Path(source).is_file():
-            fail(f"{source} is neither an http(s) URL nor a store file")
-        days = window_days(window or DEFAULT_WINDOW)
-        checking = _open(Path(source), read_only=True)  # before local_export writes into it
+    remote = pulling.check_source(source, window)
+    days = None if remote else window_days(window or DEFAULT_WINDOW)
+    if not remote:  # the store's own services, checked before local_export writes into it
+        checking = _open(Path(source), read_only=True)
         check_service(checking, service)
         checking.close()
-        with progress(f"exporting {source}", quiet):
-            document = local_export(Path(source), days, service)
+    showing = (pulling.download_progress(f"pulling {source}", quiet=quiet) if remote
+               else progress(f"exporting {source}", quiet))
+    with showing as on_progress:
+        document = pulling.pull_document(source, service, token_file, days, timeout,
+                                         on_progress)
     endpoints = document["endpoints"]
     if not endpoints:
         nothing_to_do(f"no endpoints in the export from {source} "
                       "(nothing observed in its window yet?)")
     chosen = TARGETS[target.value]
-    with progress(f"writing {chosen.what}", quiet), staged_folder(out) as staging:
+    with progress(f"writing {chosen.what}", quiet):
         try:
-            written = write_stubs(document, target.value, staging, service, templates)
-        except TemplateError as error:  # a user's override template: name it, no traceback
-            fail(f"template error: {type(error).__name__}: {error}")
-        except ExportError as error:
-            fail(f"{source}: {error}")
-        if not written:
+            written = pulling.write_pulled(document, source, target.value, out, service,
+                                           templates)
+        except NothingWritten:
             nothing_to_do(f"none of the {len(endpoints)} endpoints from {source} "
                           f"gives {chosen.what}")
     services = len({endpoint["service"] for endpoint in endpoints})

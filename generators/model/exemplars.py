@@ -1,7 +1,8 @@
 """The recorded exchange each stub replays, in the form every emitter needs.
 
-An endpoint row names its exemplar (``exemplar_id``, chosen by inference).
-``load_exemplar`` reads that observation and parses its bodies. Only where a
+An endpoint names its exemplar (``exemplar_id``, chosen by inference).
+``exemplar_from_row`` parses that observation's bodies (``load_exemplar``
+reads it from a store first). Only where a
 body the schema describes was never kept (sampled out, cut at the size cap,
 or the row is gone) is a value synthesised from the schema, seeded by the
 endpoint so it is the same on every run; ``synthesized`` says which parts.
@@ -9,6 +10,7 @@ endpoint so it is the same on every run; ``synthesized`` says which parts.
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 
@@ -81,14 +83,23 @@ def _first(headers, name: str) -> str | None:
     return None
 
 
-def _seed(endpoint: dict, part: str) -> str:
+def _seed(endpoint, part: str) -> str:
     return " ".join(
-        str(endpoint[key]) for key in ("service", "method", "path_template", "status")
+        str(value) for value in (endpoint.service, endpoint.method, endpoint.path_template,
+                                 endpoint.status)
     ) + f" {part}"
 
 
 def load_exemplar(db: sqlite_utils.Database, endpoint: dict) -> Exemplar:
-    row = get_observation_or_none(db, endpoint.get("exemplar_id"))
+    """The exemplar of an ``endpoints`` row (a dict), read from the store."""
+    from freshmock.generators.model.endpoint import Endpoint
+
+    return exemplar_from_row(get_observation_or_none(db, endpoint.get("exemplar_id")),
+                             Endpoint.from_row(endpoint))
+
+
+def exemplar_from_row(row, endpoint) -> Exemplar:
+    """``endpoint``'s (an ``Endpoint``) exemplar from the observation ``row`` (None: gone)."""
     if row is None:
         row = _placeholder(endpoint)
     request_json = json_body(
@@ -98,14 +109,15 @@ def load_exemplar(db: sqlite_utils.Database, endpoint: dict) -> Exemplar:
         row["response_media_type"], row["response_body"], row["response_body_truncated"]
     )
     synthesized = []
-    if not has_body(response_json) and endpoint.get("response_schema"):
-        response_json = synthesize(json.loads(endpoint["response_schema"]),
-                                   _seed(endpoint, "response"))
+    # deep copies: a value taken from the schema (const, enum) must not alias it
+    if not has_body(response_json) and endpoint.response_schema:
+        response_json = copy.deepcopy(synthesize(endpoint.response_schema,
+                                                 _seed(endpoint, "response")))
         synthesized.append("response")
-    if not has_body(request_json) and endpoint.get("request_schema") and row["request_body"]:
+    if not has_body(request_json) and endpoint.request_schema and row["request_body"]:
         # a request body was sent but not kept whole: stand in for it
-        request_json = synthesize(json.loads(endpoint["request_schema"]),
-                                  _seed(endpoint, "request"))
+        request_json = copy.deepcopy(synthesize(endpoint.request_schema,
+                                                _seed(endpoint, "request")))
         synthesized.append("request")
     return Exemplar(
         method=row["method"],
@@ -114,9 +126,9 @@ def load_exemplar(db: sqlite_utils.Database, endpoint: dict) -> Exemplar:
         request_media_type=row["request_media_type"],
         request_body=None if row["request_body_truncated"] else row["request_body"],
         request_json=request_json,
-        status=endpoint["status"],
+        status=endpoint.status,
         response_headers=_headers(row["response_headers"]),
-        response_media_type=row["response_media_type"] or endpoint["media_type"],
+        response_media_type=row["response_media_type"] or endpoint.media_type,
         response_body=None if row["response_body_truncated"] else row["response_body"],
         response_json=response_json,
         response_truncated=bool(row["response_body_truncated"]),
@@ -125,12 +137,12 @@ def load_exemplar(db: sqlite_utils.Database, endpoint: dict) -> Exemplar:
     )
 
 
-def _placeholder(endpoint: dict) -> dict:
+def _placeholder(endpoint) -> dict:
     """An observation row for an endpoint whose exemplar row is gone: no bodies kept."""
-    media_type = endpoint["media_type"]
+    media_type = endpoint.media_type
     return {
-        "method": endpoint["method"],
-        "path": endpoint["path_template"],
+        "method": endpoint.method,
+        "path": endpoint.path_template,
         "query": "",
         "request_media_type": None,
         "request_body": None,

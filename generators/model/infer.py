@@ -25,11 +25,9 @@ from freshmock.generators.model.exemplar_choice import (
     candidate,
     merge_candidates,
     prune,
-    still_fits,
 )
-from freshmock.generators.model.history import record_versions
 from freshmock.generators.model.json_bodies import has_body, json_body
-from freshmock.generators.model.paths import PathRules, PathTemplater, is_parameter
+from freshmock.generators.model.paths import PathRules, PathTemplater
 from freshmock.generators.model.schema import StatsBuilder, dumps, loads, publish_document
 from freshmock.generators.model.schema.builder import STATS_KEYWORD
 from freshmock.generators.model.schema.thresholds import STATE_VERSION
@@ -41,19 +39,15 @@ from freshmock.proxy.store import (
     StoreError,
     add_path_shapes,
     clear_partials,
-    ensure_path_tables,
     iter_observations_between,
     iter_partials,
     iter_path_responses_between,
     last_observation_id,
-    list_endpoints,
-    lock_path_templates,
     read_partial,
     read_path_locks,
     read_path_rules_text,
     read_path_shapes,
     read_watermark,
-    replace_endpoints,
     run_in_write_transaction,
     write_partials,
     write_path_rules_text,
@@ -452,20 +446,6 @@ def publish_endpoints(
     return [merged[key].endpoint_row(key) for key in sorted(merged)]
 
 
-def _keep_stable_exemplars(
-    db: sqlite_utils.Database, rows: list[dict], since: str | None, until: str | None
-) -> None:
-    """Where last run's exemplar still fits the new schemas, keep it (no stub churn)."""
-    previous = {
-        tuple(row[column] for column in ENDPOINT_KEY): row["exemplar_id"]
-        for row in list_endpoints(db)
-    }
-    for row in rows:
-        chosen = previous.get(tuple(row[column] for column in ENDPOINT_KEY))
-        if chosen not in (None, row["exemplar_id"]) and still_fits(db, chosen, row, since, until):
-            row["exemplar_id"] = chosen
-
-
 def infer_endpoints(
     db: sqlite_utils.Database,
     since: str | None = None,
@@ -475,19 +455,9 @@ def infer_endpoints(
 ) -> list[dict]:
     """Fold in new observations, then rebuild the ``endpoints`` table for the window.
 
-    Without ``since``/``until`` the window is every day observed.
+    Without ``since``/``until`` the window is every day observed. The rows
+    written; ``model.publish`` (the one writer of ``endpoints``) does the work.
     """
-    ensure_path_tables(db)
-    update_partials(db, rebuild=rebuild, rules=path_rules)
-    rows = publish_endpoints(db, since, until, rules=path_rules)
-    _keep_stable_exemplars(db, rows, since, until)
-    replace_endpoints(db, rows)
-    if since is None and until is None:  # history follows the whole record only
-        record_versions(db, rows)
-    accepted = {
-        (row["service"], row["path_template"])
-        for row in rows
-        if any(map(is_parameter, row["path_template"].split("/")))
-    }
-    lock_path_templates(db, sorted(accepted), datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return rows
+    from freshmock.generators.model.publish import publish_rows  # it imports this module
+
+    return publish_rows(db, since, until, rules=path_rules, rebuild=rebuild)

@@ -1,8 +1,12 @@
 """Every stub format ``freshmock generate`` writes, by name.
 
-Each writer takes ``(db, out_dir, service=None, templates_dir=None)`` and
-returns what it wrote (objects with ``service`` and ``path``). Imports are
-lazy so the CLI starts without loading every emitter.
+Each writer takes ``(model, out_dir, service=None, templates_dir=None)``:
+``model`` is a ``freshmock.generators.model.endpoint.Model`` (from ``publish``
+over a store, or from a pulled export), never a database; it returns what it
+wrote (objects with ``service`` and ``path``). A writer reads endpoints as
+attributes and asks ``model.recordings`` for recorded requests; one target
+never imports another (shared pieces live in ``emit`` and ``variants``).
+Imports are lazy so the CLI starts without loading every emitter.
 """
 
 from __future__ import annotations

@@ -1,16 +1,13 @@
-"""What every stub writer shares: endpoints grouped by dependency, file names, bytes on disk."""
+"""What every stub writer shares: file names, bytes on disk, stale files, mapping names."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import sqlite_utils
-
-from freshmock.proxy.store import list_endpoints
+from freshmock.generators.model.endpoint import Endpoint
 
 _SLUG = re.compile(r"[^a-z0-9_]+")
 
@@ -19,14 +16,15 @@ def slug(text: str) -> str:
     return _SLUG.sub("-", text.lower()).strip("-") or "root"
 
 
-def endpoints_by_service(
-    db: sqlite_utils.Database, service: str | None = None
-) -> list[tuple[str, list[dict]]]:
-    """``[(service, its endpoints)]`` in name order; endpoints in key order."""
-    grouped: dict[str, list[dict]] = defaultdict(list)
-    for endpoint in list_endpoints(db, service):
-        grouped[endpoint["service"]].append(endpoint)
-    return sorted(grouped.items())
+def mapping_name(endpoint: Endpoint, with_media_type: bool) -> str:
+    """``get-users-user_id-200.json``: an endpoint's file name (WireMock, JSON Schema)."""
+    parts = [endpoint.method, slug(endpoint.path_template)]
+    if endpoint.operation:
+        parts.append(slug(endpoint.operation))
+    parts.append(str(endpoint.status))
+    if with_media_type:
+        parts.append(slug(endpoint.media_type or "none"))
+    return "-".join(slug(part) for part in parts) + ".json"
 
 
 def write_generated(path: Path, text: str) -> None:

@@ -19,18 +19,16 @@ example per operation (``examples``), and the operation lists them in
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlite_utils
-
-from freshmock.generators.model.exemplars import Exemplar, body_text, load_exemplar
+from freshmock.generators.model.endpoint import Endpoint, Model
+from freshmock.generators.model.exemplars import Exemplar, body_text
 from freshmock.generators.model.paths import is_parameter
 from freshmock.generators.targets.emit import (
-    endpoints_by_service,
     json_has,
     remove_stale,
     slug,
@@ -55,12 +53,11 @@ class WrittenDocument:
     document: dict
 
 
-def _schema(text: str | None) -> dict | None:
-    if not text:
+def _schema(published: dict | None) -> dict | None:
+    if not published:
         return None
-    schema = json.loads(text)
-    schema.pop("$schema", None)  # the document's jsonSchemaDialect says it once
-    return schema
+    # a copy without $schema: the document's jsonSchemaDialect says it once
+    return {key: value for key, value in published.items() if key != "$schema"}
 
 
 def _parameter_schema(values: list[str]) -> dict:
@@ -110,51 +107,51 @@ def _add_content(content: dict, media_type: str, schema: dict | None, example,
         entry.setdefault("examples", {})[operation] = {"value": example}
 
 
-def build_document(db: sqlite_utils.Database, service: str, endpoints: list[dict]) -> dict:
-    operations: dict[tuple, list[dict]] = defaultdict(list)
+def build_document(service: str, endpoints: Sequence[Endpoint]) -> dict:
+    operations: dict[tuple, list[Endpoint]] = defaultdict(list)
     for endpoint in endpoints:
-        operations[(endpoint["path_template"], endpoint["method"].lower())].append(endpoint)
+        operations[(endpoint.path_template, endpoint.method.lower())].append(endpoint)
     paths: dict = {}
     for (template, method), variants in sorted(operations.items()):
-        exemplars = [load_exemplar(db, e) for e in variants]
+        exemplars = [e.exemplar for e in variants]
         responses: dict = {}
         request_content: dict = {}
         requested: set[str] = set()
         rpc: dict[str, dict] = {}
         for endpoint, exemplar in sorted(zip(variants, exemplars, strict=True), key=lambda p: (
-                p[0]["status"], p[0].get("operation") or "", p[0]["media_type"] or "")):
-            operation = endpoint.get("operation") or ""
-            response = responses.setdefault(str(endpoint["status"]), {
-                "description": _STATUS_TEXT.get(endpoint["status"], "Observed response"),
-                "x-freshmock-last-observed": endpoint["last_seen"],
+                p[0].status, p[0].operation, p[0].media_type or "")):
+            operation = endpoint.operation
+            response = responses.setdefault(str(endpoint.status), {
+                "description": _STATUS_TEXT.get(endpoint.status, "Observed response"),
+                "x-freshmock-last-observed": endpoint.last_seen,
                 "x-freshmock-observations": 0,
             })
-            response["x-freshmock-observations"] += endpoint["observations"]
+            response["x-freshmock-observations"] += endpoint.observations
             response["x-freshmock-last-observed"] = max(response["x-freshmock-last-observed"],
-                                                        endpoint["last_seen"])
+                                                        endpoint.last_seen)
             example = exemplar.response_json if exemplar.has_response_json() else (
                 exemplar.response_text())
-            if endpoint["media_type"] or example is not None:
-                _add_content(response.setdefault("content", {}), endpoint["media_type"],
-                             _schema(endpoint["response_schema"]), example, operation)
-            request_schema = _schema(endpoint["request_schema"])
+            if endpoint.media_type or example is not None:
+                _add_content(response.setdefault("content", {}), endpoint.media_type,
+                             _schema(endpoint.response_schema), example, operation)
+            request_schema = _schema(endpoint.request_schema)
             if (request_schema is not None and operation not in requested
-                    and 200 <= endpoint["status"] < 300):
+                    and 200 <= endpoint.status < 300):
                 requested.add(operation)
                 _add_content(request_content, exemplar.request_media_type, request_schema,
                              _request_example(exemplar), operation)
             if operation:
                 entry = rpc.setdefault(operation, {
-                    "operation": operation, "discriminator": endpoint.get("discriminator", ""),
+                    "operation": operation, "discriminator": endpoint.discriminator,
                     "x-freshmock-observations": 0, "x-freshmock-last-observed": ""})
-                entry["x-freshmock-observations"] += endpoint["observations"]
+                entry["x-freshmock-observations"] += endpoint.observations
                 entry["x-freshmock-last-observed"] = max(entry["x-freshmock-last-observed"],
-                                                         endpoint["last_seen"])
+                                                         endpoint.last_seen)
         operation = {
             "operationId": slug(f"{method} {template}").replace("-", "_"),
             "responses": responses,
-            "x-freshmock-last-observed": max(e["last_seen"] for e in variants),
-            "x-freshmock-observations": sum(e["observations"] for e in variants),
+            "x-freshmock-last-observed": max(e.last_seen for e in variants),
+            "x-freshmock-observations": sum(e.observations for e in variants),
         }
         if rpc:
             operation["x-freshmock-operations"] = [rpc[name] for name in sorted(rpc)]
@@ -171,15 +168,15 @@ def build_document(db: sqlite_utils.Database, service: str, endpoints: list[dict
             "title": service,
             "version": "observed",
             "description": f"What {service} was observed to do, recorded by freshmock.",
-            "x-freshmock-last-observed": max(e["last_seen"] for e in endpoints),
-            "x-freshmock-observations": sum(e["observations"] for e in endpoints),
+            "x-freshmock-last-observed": max(e.last_seen for e in endpoints),
+            "x-freshmock-observations": sum(e.observations for e in endpoints),
         },
         "paths": paths,
     }
 
 
 def write_openapi(
-    db: sqlite_utils.Database,
+    model: Model,
     out_dir: Path,
     service: str | None = None,
     templates_dir: Path | None = None,
@@ -187,8 +184,8 @@ def write_openapi(
     env = environment(templates_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for service_name, endpoints in endpoints_by_service(db, service):
-        document = build_document(db, service_name, endpoints)
+    for service_name, endpoints in model.by_service(service):
+        document = build_document(service_name, endpoints)
         target = out_dir / f"{slug(service_name)}.openapi.json"
         text = env.get_template("openapi.json.j2").render(document=document)
         write_generated(target, text)

@@ -21,12 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-import sqlite_utils
-
+from freshmock.generators.model.endpoint import Endpoint, Model
 from freshmock.generators.model.exemplars import Exemplar, body_text
 from freshmock.generators.model.paths import is_parameter
 from freshmock.generators.targets.emit import (
-    endpoints_by_service,
     remove_stale,
     slug,
     write_generated,
@@ -58,7 +56,7 @@ class WrittenModule:
     path: Path
     module: str  # the import name, e.g. demo_shop_stubs
     fixtures: tuple[str, ...]
-    endpoints: list[dict]
+    endpoints: list[Endpoint]
 
 
 def identifier(service: str) -> str:
@@ -156,24 +154,24 @@ def _response(exemplar: Exemplar) -> dict:
 _ANSWERS = {DEFAULT: ANSWERS_TEMPLATE, EXACT: ANSWERS_EXEMPLAR, RECORD: ANSWERS_NONE}
 
 
-def build_entries(db: sqlite_utils.Database, endpoints: list[dict]) -> list[dict]:
+def build_entries(model: Model, endpoints: list[Endpoint]) -> list[dict]:
     """The module's ``ENDPOINTS``, in the order a request is matched against them."""
     entries = []
-    for stub in service_stubs(db, endpoints):
+    for stub in service_stubs(model, endpoints):
         endpoint, exemplar = stub.endpoint, stub.exemplar
-        websocket = endpoint["status"] == SWITCHING_PROTOCOLS
+        websocket = endpoint.status == SWITCHING_PROTOCOLS
         entry = {
             "name": stub.name,
-            "method": endpoint["method"],
-            "path_template": endpoint["path_template"],
-            "path_regex": path_regex(endpoint["path_template"]),
+            "method": endpoint.method,
+            "path_template": endpoint.path_template,
+            "path_regex": path_regex(endpoint.path_template),
             # responses and respx replay HTTP: a WebSocket handshake stays on record
             "answers": ANSWERS_NONE if websocket else _ANSWERS[stub.kind],
             "request": _request(stub),
             "response": _response(exemplar),
-            "first_observed": endpoint["first_seen"],
-            "last_observed": endpoint["last_seen"],
-            "observations": endpoint["observations"],
+            "first_observed": endpoint.first_seen,
+            "last_observed": endpoint.last_seen,
+            "observations": endpoint.observations,
         }
         if exemplar.synthesized:
             entry["synthesized"] = list(exemplar.synthesized)
@@ -201,7 +199,7 @@ def render_module(env, service: str, entries: list[dict]) -> str:
 
 
 def write_pytest_fixtures(
-    db: sqlite_utils.Database,
+    model: Model,
     out_dir: Path,
     service: str | None = None,
     templates_dir: Path | None = None,
@@ -210,10 +208,10 @@ def write_pytest_fixtures(
     env.filters["python"] = python_literal
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for service_name, endpoints in endpoints_by_service(db, service):
+    for service_name, endpoints in model.by_service(service):
         prefix = identifier(service_name)
         target = out_dir / f"{prefix}_stubs.py"
-        text = render_module(env, service_name, build_entries(db, endpoints))
+        text = render_module(env, service_name, build_entries(model, endpoints))
         write_generated(target, text)
         fixtures = tuple(f"{prefix}_{kind}" for kind in ("base_url", "responses", "respx"))
         written.append(WrittenModule(service_name, target, target.stem, fixtures, endpoints))

@@ -7,57 +7,53 @@ holds theirs. Each carries ``x-freshmock`` (endpoint, last observed, samples).
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlite_utils
-
+from freshmock.generators.model.endpoint import Endpoint, Model
 from freshmock.generators.targets.emit import (
-    endpoints_by_service,
     json_has,
+    mapping_name,
     remove_stale,
     slug,
     write_generated,
 )
 from freshmock.generators.targets.templating import environment
-from freshmock.generators.targets.wiremock import mapping_name
 
 
 @dataclass(frozen=True)
 class WrittenSchema:
     service: str
     path: Path
-    endpoint: dict
+    endpoint: Endpoint
 
 
-def _document(endpoint: dict, column: str) -> dict | None:
-    if not endpoint[column]:
+def _document(endpoint: Endpoint, part: str) -> dict | None:
+    published = endpoint.response_schema if part == "response" else endpoint.request_schema
+    if not published:
         return None
-    schema = json.loads(endpoint[column])
-    schema["x-freshmock"] = {
-        "service": endpoint["service"],
-        "endpoint": f"{endpoint['method']} {endpoint['path_template']}",
-        "status": endpoint["status"],
-        "media_type": endpoint["media_type"],
-        "part": column.removesuffix("_schema"),
-        "first_observed": endpoint["first_seen"],
-        "last_observed": endpoint["last_seen"],
-        "observations": endpoint["observations"],
-    }
-    return schema
+    return {**published, "x-freshmock": {  # a copy: the model's schema stays as published
+        "service": endpoint.service,
+        "endpoint": f"{endpoint.method} {endpoint.path_template}",
+        "status": endpoint.status,
+        "media_type": endpoint.media_type,
+        "part": part,
+        "first_observed": endpoint.first_seen,
+        "last_observed": endpoint.last_seen,
+        "observations": endpoint.observations,
+    }}
 
 
 def write_schema_files(
-    db: sqlite_utils.Database,
+    model: Model,
     out_dir: Path,
     service: str | None = None,
     templates_dir: Path | None = None,
 ) -> list[WrittenSchema]:
     env = environment(templates_dir)
     written: list[WrittenSchema] = []
-    for service_name, endpoints in endpoints_by_service(db, service):
+    for service_name, endpoints in model.by_service(service):
         folder = out_dir / slug(service_name)
         folder.mkdir(parents=True, exist_ok=True)
         names = defaultdict(int)
@@ -66,8 +62,8 @@ def write_schema_files(
         for endpoint in endpoints:
             base = mapping_name(endpoint, names[mapping_name(endpoint, False)] > 1)
             base = base.removesuffix(".json")
-            for column, suffix in (("response_schema", ""), ("request_schema", "-request")):
-                document = _document(endpoint, column)
+            for part, suffix in (("response", ""), ("request", "-request")):
+                document = _document(endpoint, part)
                 if document is None:
                     continue
                 target = folder / f"{base}{suffix}.schema.json"

@@ -1,7 +1,7 @@
 """Which stubs answer which requests: the one home every target asks.
 
 A *route* is what one request line can reach: method, path template and the
-operation an RPC or GraphQL API routes by (``endpoint["operation"]``, "" when
+operation an RPC or GraphQL API routes by (``endpoint.operation``, "" when
 the API routes by path only). A route's endpoints are its statuses and media
 types. Every target writes, per route:
 
@@ -32,21 +32,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import weakref
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl
 
-import sqlite_utils
-
-from freshmock.generators.model.exemplars import Exemplar, load_exemplar
-from freshmock.generators.model.infer import row_operation, service_templater, stored_rules
+from freshmock.generators.model.endpoint import Endpoint, Model, Recordings
+from freshmock.generators.model.exemplars import Exemplar
 from freshmock.generators.model.media_types import is_event_stream, is_json_media_type
-from freshmock.generators.model.paths import is_parameter
 from freshmock.generators.targets.stub_headers import replayed_headers
 from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.redaction import is_redacted
-from freshmock.proxy.store import OBSERVATIONS
 
 DEFAULT, EXACT, RECORD = "default", "exact", "record"
 # Request headers that can change the answer for the same path and body
@@ -63,9 +59,9 @@ IGNORABLE_HEADERS = frozenset({"If-Match", "If-Modified-Since", "If-None-Match",
                                "If-Unmodified-Since", "Range", "Prefer"})
 # What a target sends to reach a record stub by name.
 VARIANT_HEADER = "X-Freshmock-Variant"
-# Distinct requests read per endpoint (newest first) and exact stubs per route:
-# enough for every request of a test workload, bounded for a busy dependency.
-MAX_ROWS_PER_ENDPOINT = 2000
+# Exact stubs per route (of up to MAX_ROWS_PER_ENDPOINT requests read per
+# endpoint, model/publish.py): enough for every request of a test workload,
+# bounded for a busy dependency.
 MAX_EXACT_PER_ROUTE = 200
 SWITCHING_PROTOCOLS = 101
 PARTIAL_CONTENT, NOT_MODIFIED = 206, 304
@@ -98,7 +94,7 @@ class OperationMatch:
 @dataclass(frozen=True)
 class Stub:
     kind: str  # DEFAULT, EXACT or RECORD
-    endpoint: dict
+    endpoint: Endpoint
     exemplar: Exemplar
     match_headers: tuple[tuple[str, str | None], ...] = ()  # (name, value); None: absent
     requests: int = 0  # recorded requests this stub stands for
@@ -108,7 +104,7 @@ class Stub:
 
     @property
     def route(self) -> tuple:
-        return route_of(self.endpoint)
+        return self.endpoint.route
 
 
 @dataclass
@@ -124,10 +120,10 @@ class _Request:
     features: dict = field(default_factory=dict)
 
 
-def operation_match(endpoint: dict, exemplar: Exemplar) -> OperationMatch | None:
-    """How the endpoint's operation shows in a request (``endpoint["discriminator"]``)."""
-    operation = endpoint.get("operation") or ""
-    source = endpoint.get("discriminator") or ""
+def operation_match(endpoint: Endpoint, exemplar: Exemplar) -> OperationMatch | None:
+    """How the endpoint's operation shows in a request (``endpoint.discriminator``)."""
+    operation = endpoint.operation or ""
+    source = endpoint.discriminator or ""
     if not operation or not source:
         return None
     kind, _, name = source.partition(":")
@@ -162,29 +158,24 @@ def _document_pattern(document: str, operation: str) -> str:
 _GRAPHQL_NAME = r"[_A-Za-z][_0-9A-Za-z]*"
 
 
-def route_of(endpoint: dict) -> tuple:
-    return (endpoint["method"], endpoint["path_template"], endpoint.get("operation") or "")
+def route_of(endpoint: Endpoint) -> tuple:
+    return endpoint.route
 
 
-def dominant_endpoint(endpoints: list[dict]) -> dict | None:
+def dominant_endpoint(endpoints: Sequence[Endpoint]) -> Endpoint | None:
     """THE rule for a route's default: its most common success, never an upgrade or a stream."""
     eligible = [e for e in endpoints if is_default_eligible(e)]
     if not eligible:
         return None
-    return min(eligible, key=lambda e: (-e["observations"], e["status"], e["media_type"] or ""))
+    return min(eligible, key=lambda e: (-e.observations, e.status, e.media_type or ""))
 
 
-def is_default_eligible(endpoint: dict) -> bool:
+def is_default_eligible(endpoint: Endpoint) -> bool:
     """A success that answers a plain request: not an upgrade, a stream, or an answer that
     only a conditional or ranged request gets (304, 206: RFC 9110 §15.3.7, §15.4.5)."""
-    status = endpoint["status"]
+    status = endpoint.status
     return (status < 400 and status not in ONLY_ON_REQUEST
-            and not is_event_stream(endpoint["media_type"]))
-
-
-def _template_regex(template: str) -> re.Pattern:
-    segments = ["[^/]+" if is_parameter(s) else re.escape(s) for s in template.split("/")]
-    return re.compile("/".join(segments))
+            and not is_event_stream(endpoint.media_type))
 
 
 def _digest(data: bytes | None) -> str:
@@ -216,82 +207,20 @@ def _headers(text: str | None) -> dict[str, str]:
     return found
 
 
-_TEMPLATERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _templater(db: sqlite_utils.Database, service: str):
-    """The templater inference filed ``service``'s paths with, built once per store handle."""
-    by_service = _TEMPLATERS.setdefault(db, {})
-    if service not in by_service:
-        by_service[service] = service_templater(db, service)
-    return by_service[service]
-
-
-def _rows(db: sqlite_utils.Database, endpoint: dict) -> list[dict]:
-    """The endpoint's recorded requests with kept bodies, newest first."""
-    sql = (f"select id, observed_at, path, query, request_headers, request_media_type, "
-           f"request_body, request_body_truncated, response_media_type, response_body_sha256, "
-           f"response_body_size, response_headers, operation, discriminator "
-           f"from {OBSERVATIONS} "
-           f"where service = ? and method = ? and status = ? "
-           f"and observed_at >= ? and observed_at <= ? "
-           f"and coalesce(sampled_out, 0) = 0 "
-           f"and error is null order by id desc limit {MAX_ROWS_PER_ENDPOINT * 4}")
-    args = [endpoint["service"], endpoint["method"], endpoint["status"],
-            endpoint["first_seen"], endpoint["last_seen"]]
-    pattern = _template_regex(endpoint["path_template"])
-    templater = _templater(db, endpoint["service"])
-    media_type = endpoint["media_type"] or ""
-    rules = stored_rules(db)
-    rows = []
-    for row in db.execute(sql, args).fetchall():
-        row = dict(zip(("id", "observed_at", "path", "query", "request_headers",
-                        "request_media_type", "request_body", "request_body_truncated",
-                        "response_media_type", "response_body_sha256", "response_body_size",
-                        "response_headers", "operation", "discriminator"),
-                       row, strict=True))
-        if (row["response_media_type"] or "") != media_type and not (
-                media_type == "" and not row["response_body_size"]):
-            continue
-        if not pattern.fullmatch(row["path"]) or not operation_matches(endpoint, row, rules):
-            continue
-        # A literal the templater kept (/users/me beside /users/{user}) is its own
-        # endpoint: the template's pattern matches it, but its rows are not this one's.
-        if templater.template(row["path"]) != endpoint["path_template"]:
-            continue
-        if row["response_body_sha256"] is None:  # rows of stores older than the hash
-            row["response_body_sha256"] = _stored_body_digest(db, row["id"])
-        rows.append(row)
-        if len(rows) >= MAX_ROWS_PER_ENDPOINT:
-            break
-    return rows
-
-
-def _stored_body_digest(db: sqlite_utils.Database, row_id: int) -> str:
-    (data,) = db.execute(f"select response_body from {OBSERVATIONS} where id = ?",
-                         [row_id]).fetchone()
-    return hashlib.sha256(data or b"").hexdigest()
-
-
-def operation_matches(endpoint: dict, row: dict, rules) -> bool:
-    """Whether a recorded request belongs to the endpoint's operation, as inference filed it."""
-    return row_operation(row, rules)[0] == (endpoint.get("operation") or "")
-
-
-def _requests(db: sqlite_utils.Database, endpoints: list[dict]) -> list[_Request]:
+def _requests(recordings: Recordings, endpoints: Sequence[Endpoint]) -> list[_Request]:
     requests = []
     for index, endpoint in enumerate(endpoints):
-        for row in _rows(db, endpoint):
-            if row["request_body_truncated"]:
+        for row in recordings.requests(endpoint):
+            if row.request_body_truncated:
                 continue  # a request body cut at the cap cannot be matched on
             requests.append(_Request(
-                row_id=row["id"], endpoint_index=index, observed_at=row["observed_at"],
-                path=row["path"], query=_query_key(row["query"] or ""),
-                body=_body_key(row["request_media_type"], row["request_body"]),
-                headers=_headers(row["request_headers"]),
-                answer=(endpoint["status"], endpoint["media_type"] or "",
-                        row["response_body_sha256"] or "",
-                        headers_digest(endpoint["status"], row["response_headers"])),
+                row_id=row.id, endpoint_index=index, observed_at=row.observed_at,
+                path=row.path, query=_query_key(row.query),
+                body=_body_key(row.request_media_type, row.request_body),
+                headers=_headers(row.request_headers),
+                answer=(endpoint.status, endpoint.media_type or "",
+                        row.response_body_sha256 or "",
+                        headers_digest(endpoint.status, row.response_headers)),
             ))
     return requests
 
@@ -323,20 +252,20 @@ def predictive_headers(requests: list[_Request]) -> tuple[str, ...]:
     return tuple(name for name in CANDIDATE_HEADERS if name in found)
 
 
-def _always_matched(endpoint: dict) -> tuple[str, ...]:
+def _always_matched(endpoint: Endpoint) -> tuple[str, ...]:
     """An upgrade answers only upgrades; a stream only a client that asked for events."""
-    if endpoint["status"] == SWITCHING_PROTOCOLS:
+    if endpoint.status == SWITCHING_PROTOCOLS:
         return ("Upgrade",)
-    if is_event_stream(endpoint["media_type"]):
+    if is_event_stream(endpoint.media_type):
         return ("Accept",)
     return ()
 
 
-def route_stubs(db: sqlite_utils.Database, endpoints: list[dict]) -> list[Stub]:
+def route_stubs(recordings: Recordings, endpoints: Sequence[Endpoint]) -> list[Stub]:
     """Every stub of one route (its endpoints), default first, then exact, then records."""
     default_endpoint = dominant_endpoint(endpoints)
-    default_exemplar = None if default_endpoint is None else load_exemplar(db, default_endpoint)
-    requests = _requests(db, endpoints)
+    default_exemplar = None if default_endpoint is None else default_endpoint.exemplar
+    requests = _requests(recordings, endpoints)
     headers = predictive_headers(requests)
     # The answer each distinct request got most often, ties to the newest.
     by_signature: dict[tuple, list[_Request]] = defaultdict(list)
@@ -346,7 +275,7 @@ def route_stubs(db: sqlite_utils.Database, endpoints: list[dict]) -> list[Stub]:
         by_signature[signature].append(request)
     default_answer, default_headers = None, {}
     if default_endpoint is not None:
-        default_answer = _default_answer(db, default_endpoint)
+        default_answer = _default_answer(recordings, default_endpoint)
         default_headers = {name: default_exemplar.request_header(name) for name in headers
                            if name not in IGNORABLE_HEADERS}
     chosen: list[tuple[int, str, _Request]] = []
@@ -369,68 +298,69 @@ def route_stubs(db: sqlite_utils.Database, endpoints: list[dict]) -> list[Stub]:
         required = tuple((name, default_exemplar.request_header(name)) for name in headers
                          if name not in IGNORABLE_HEADERS)
         stubs.append(Stub(DEFAULT, default_endpoint, default_exemplar, required,
-                          requests=default_endpoint["observations"],
-                          observation_id=default_endpoint.get("exemplar_id")))
+                          requests=default_endpoint.observations,
+                          observation_id=default_endpoint.exemplar_id))
     answered = {id(default_endpoint)}
     for count, _, request in sorted(chosen[:MAX_EXACT_PER_ROUTE],
                                     key=lambda item: (item[2].path, item[2].query,
                                                       item[2].body, item[2].row_id)):
         endpoint = endpoints[request.endpoint_index]
         names = (*headers, *(n for n in _always_matched(endpoint) if n not in headers))
-        exemplar = load_exemplar(db, {**endpoint, "exemplar_id": request.row_id})
+        exemplar = endpoint.replaying(recordings.observation(request.row_id))
         stubs.append(Stub(EXACT, endpoint, exemplar,
                           tuple((name, request.headers.get(name)) for name in names),
                           requests=count, observation_id=request.row_id))
         answered.add(id(endpoint))
     for endpoint in endpoints:  # what no request singles out stays on record
         if id(endpoint) not in answered:
-            stubs.append(Stub(RECORD, endpoint, load_exemplar(db, endpoint),
-                              requests=endpoint["observations"],
-                              observation_id=endpoint.get("exemplar_id")))
+            stubs.append(Stub(RECORD, endpoint, endpoint.exemplar,
+                              requests=endpoint.observations,
+                              observation_id=endpoint.exemplar_id))
     return stubs
 
 
-def _default_answer(db: sqlite_utils.Database, endpoint: dict) -> tuple | None:
-    row = db.execute(f"select response_body_sha256, response_headers from {OBSERVATIONS} "
-                     "where id = ?", [endpoint.get("exemplar_id")]).fetchone()
+def _default_answer(recordings: Recordings, endpoint: Endpoint) -> tuple | None:
+    row = recordings.observation(endpoint.exemplar_id)
     if row is None:
         return None
-    return (endpoint["status"], endpoint["media_type"] or "",
-            row[0] or _stored_body_digest(db, endpoint["exemplar_id"]),
-            headers_digest(endpoint["status"], row[1]))
+    digest = row["response_body_sha256"] or hashlib.sha256(
+        row["response_body"] or b"").hexdigest()  # rows of stores older than the hash
+    return (endpoint.status, endpoint.media_type or "", digest,
+            headers_digest(endpoint.status, row["response_headers"]))
 
 
-def service_stubs(db: sqlite_utils.Database, endpoints: list[dict]) -> list[Stub]:
-    """Every stub of one dependency, routes in key order, each named uniquely."""
-    by_route: dict[tuple, list[dict]] = defaultdict(list)
+def service_stubs(model: Model, endpoints: Sequence[Endpoint]) -> list[Stub]:
+    """Every stub of one dependency (``endpoints``, of ``model``), routes in key order,
+    each named uniquely."""
+    by_route: dict[tuple, list[Endpoint]] = defaultdict(list)
     for endpoint in endpoints:
-        by_route[route_of(endpoint)].append(endpoint)
+        by_route[endpoint.route].append(endpoint)
     stubs = []
     for route in sorted(by_route):
-        stubs += route_stubs(db, by_route[route])
+        stubs += route_stubs(model.recordings, by_route[route])
     return _named([replace(stub, operation=operation_match(stub.endpoint, stub.exemplar))
                    for stub in stubs])
 
 
-def endpoint_name(endpoint: dict, with_media_type: bool) -> str:
+def endpoint_name(endpoint: Endpoint, with_media_type: bool) -> str:
     """``GET /users/{user_id} 404`` (+ the operation, + the media type where needed)."""
-    parts = [endpoint["method"], endpoint["path_template"]]
-    if endpoint.get("operation"):
-        parts.append(endpoint["operation"])
-    parts.append(str(endpoint["status"]))
+    parts = [endpoint.method, endpoint.path_template]
+    if endpoint.operation:
+        parts.append(endpoint.operation)
+    parts.append(str(endpoint.status))
     if with_media_type:
-        parts.append(endpoint["media_type"] or "none")
+        parts.append(endpoint.media_type or "none")
     return " ".join(parts)
 
 
 def _named(stubs: list[Stub]) -> list[Stub]:
-    keys = Counter((route_of(s.endpoint), s.endpoint["status"]) for s in
+    keys = Counter((s.endpoint.route, s.endpoint.status) for s in
                    {id(s.endpoint): s for s in stubs}.values())
     seen: Counter = Counter()
     named = []
     for stub in stubs:
         base = endpoint_name(stub.endpoint,
-                             keys[(route_of(stub.endpoint), stub.endpoint["status"])] > 1)
+                             keys[(stub.endpoint.route, stub.endpoint.status)] > 1)
         seen[base] += 1
         suffix = "" if seen[base] == 1 else f" #{seen[base]}"
         named.append(replace(stub, name=base + suffix))

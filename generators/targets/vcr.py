@@ -38,13 +38,11 @@ from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import quote
 
-import sqlite_utils
-
+from freshmock.generators.model.endpoint import Endpoint, Model
 from freshmock.generators.model.exemplars import Exemplar, body_text
 from freshmock.generators.model.media_types import is_json_media_type, media_type_of
 from freshmock.generators.model.paths import is_parameter
 from freshmock.generators.targets.emit import (
-    endpoints_by_service,
     remove_stale,
     slug,
     write_generated,
@@ -80,7 +78,7 @@ _INDENT = 2  # block scalar content sits this far right of its key
 class WrittenCassette:
     service: str
     path: Path
-    endpoints: list[dict]  # in the order of the cassette's interactions
+    endpoints: list[Endpoint]  # in the order of the cassette's interactions
     truncated: int = 0  # interactions replaying a body cut at the cap
 
 
@@ -299,8 +297,8 @@ def _interaction(stub: Stub, base_url: str) -> dict:
         "uri": base_url + quote(exemplar.url, safe=_URI_SAFE),
         "request_body": request_body,
         "request_headers": request_headers,
-        "status": endpoint["status"],
-        "reason": _reason(endpoint["status"]),
+        "status": endpoint.status,
+        "reason": _reason(endpoint.status),
         "response_headers": _response_headers(exemplar, body),
         "response_body": body,
     }
@@ -324,12 +322,12 @@ def playback_order(stubs: list[Stub]) -> list[Stub]:
     with ``Range: bytes=0-99`` and answer it with the whole object, were it played
     before that request's 206.
     """
-    return sorted(stubs, key=lambda s: (_PLAYBACK_RANK[s.kind], s.endpoint["path_template"],
-                                        s.endpoint["method"], -_pinned_headers(s), s.name))
+    return sorted(stubs, key=lambda s: (_PLAYBACK_RANK[s.kind], s.endpoint.path_template,
+                                        s.endpoint.method, -_pinned_headers(s), s.name))
 
 
 def write_vcr_cassettes(
-    db: sqlite_utils.Database,
+    model: Model,
     out_dir: Path,
     service: str | None = None,
     templates_dir: Path | None = None,
@@ -341,10 +339,10 @@ def write_vcr_cassettes(
     env.filters.update(yaml=yaml_scalar, yaml_body=yaml_body, yaml_comment=yaml_comment)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for service_name, endpoints in endpoints_by_service(db, service):
+    for service_name, endpoints in model.by_service(service):
         service_url = base_url.replace("{service}", slug(service_name)).rstrip("/")
-        stubs = service_stubs(db, endpoints)
-        websockets = [s for s in stubs if s.endpoint["status"] == SWITCHING_PROTOCOLS]
+        stubs = service_stubs(model, endpoints)
+        websockets = [s for s in stubs if s.endpoint.status == SWITCHING_PROTOCOLS]
         ordered = playback_order([s for s in stubs if s not in websockets])
         interactions = [_interaction(stub, service_url) for stub in ordered]
         check_distinct([(stub.name, [i["method"], i["uri"], i["request_body"],
@@ -354,8 +352,8 @@ def write_vcr_cassettes(
         text = env.get_template("vcr_cassette.yaml.j2").render(
             service=service_name,
             base_url=service_url,
-            last_observed=max(e["last_seen"] for e in endpoints),
-            observations=sum(e["observations"] for e in endpoints),
+            last_observed=max(e.last_seen for e in endpoints),
+            observations=sum(e.observations for e in endpoints),
             interactions=interactions,
             websockets=[stub.name for stub in websockets],
         )

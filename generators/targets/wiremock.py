@@ -15,17 +15,14 @@ one priority.
 from __future__ import annotations
 
 import base64
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-import sqlite_utils
-
+from freshmock.generators.model.endpoint import Endpoint, Model
 from freshmock.generators.model.exemplars import Exemplar, body_text
 from freshmock.generators.targets.emit import (
-    endpoints_by_service,
     json_has,
     remove_stale,
     slug,
@@ -56,18 +53,8 @@ NO_WEBSOCKET = 501
 class WrittenStub:
     service: str
     path: Path
-    endpoint: dict
+    endpoint: Endpoint
     truncated: bool = False  # it replays a body cut at the cap
-
-
-def mapping_name(endpoint: dict, with_media_type: bool) -> str:
-    parts = [endpoint["method"], slug(endpoint["path_template"])]
-    if endpoint.get("operation"):
-        parts.append(slug(endpoint["operation"]))
-    parts.append(str(endpoint["status"]))
-    if with_media_type:
-        parts.append(slug(endpoint["media_type"] or "none"))
-    return "-".join(slug(part) for part in parts) + ".json"
 
 
 def stub_file_name(stub: Stub) -> str:
@@ -146,7 +133,7 @@ def _operation_matchers(operation: OperationMatch | None) -> tuple[dict, dict, l
 
 def _request(stub: Stub) -> dict:
     exemplar = stub.exemplar
-    request: dict = {"method": stub.endpoint["method"]}
+    request: dict = {"method": stub.endpoint.method}
     headers, query, body_patterns = _operation_matchers(stub.operation)
     headers = {**headers, **_header_matchers(stub)}
     if stub.kind == EXACT:
@@ -164,13 +151,13 @@ def _request(stub: Stub) -> dict:
     if stub.kind == EXACT:
         request["urlPath"] = exemplar.path
     else:
-        request["urlPathTemplate"] = stub.endpoint["path_template"]
+        request["urlPathTemplate"] = stub.endpoint.path_template
     return request
 
 
 def _response(stub: Stub) -> tuple[dict, bool]:
     exemplar = stub.exemplar
-    status = stub.endpoint["status"]
+    status = stub.endpoint.status
     if status == SWITCHING_PROTOCOLS:
         return {"status": NO_WEBSOCKET, "headers": {"Content-Type": "text/plain"},
                 "body": (f"freshmock: no stub for this request: {stub.name} is a WebSocket "
@@ -197,38 +184,38 @@ def render_mapping(env, stub: Stub, with_statistics: bool) -> tuple[str, dict, b
     priority = TEMPLATE_PRIORITY if stub.kind == DEFAULT else (
         EXACT_REQUEST_PRIORITY if stub.kind == EXACT else RECORD_PRIORITY)
     metadata = {
-        "service": endpoint["service"],
-        "endpoint": f"{endpoint['method']} {endpoint['path_template']}",
-        "status": endpoint["status"],
-        "media_type": endpoint["media_type"],
-        **({"operation": endpoint["operation"], "discriminator": endpoint["discriminator"]}
-           if endpoint.get("operation") else {}),
+        "service": endpoint.service,
+        "endpoint": f"{endpoint.method} {endpoint.path_template}",
+        "status": endpoint.status,
+        "media_type": endpoint.media_type,
+        **({"operation": endpoint.operation, "discriminator": endpoint.discriminator}
+           if endpoint.operation else {}),
         "stub": stub.kind,
-        "first_observed": endpoint["first_seen"],
-        "last_observed": endpoint["last_seen"],
-        "observations": endpoint["observations"],
+        "first_observed": endpoint.first_seen,
+        "last_observed": endpoint.last_seen,
+        "observations": endpoint.observations,
         "exemplar": {"method": exemplar.method, "url": exemplar.url},
         "exemplar_truncated": truncated,
         **({"synthesized": list(exemplar.synthesized)} if exemplar.synthesized else {}),
     }
     if with_statistics:
         metadata.update({
-            "request_schema": json.loads(endpoint["request_schema"] or "null"),
-            "response_schema": json.loads(endpoint["response_schema"] or "null"),
+            "request_schema": endpoint.request_schema,
+            "response_schema": endpoint.response_schema,
             # what `freshmock diff --against` compares current traffic with
-            "request_stats": json.loads(endpoint.get("request_stats") or "null"),
-            "response_stats": json.loads(endpoint.get("response_stats") or "null"),
+            "request_stats": endpoint.request_stats,
+            "response_stats": endpoint.response_stats,
         })
     text = env.get_template("wiremock_mapping.json.j2").render(
         request=request, response=response, priority=priority, metadata=metadata,
         # the parts on their own, for templates that build their own mapping
-        method=endpoint["method"], path_template=endpoint["path_template"],
-        status=endpoint["status"], stub=stub.kind, name=stub.name)
+        method=endpoint.method, path_template=endpoint.path_template,
+        status=endpoint.status, stub=stub.kind, name=stub.name)
     return text, {"request": request, "priority": priority}, truncated
 
 
 def write_wiremock(
-    db: sqlite_utils.Database,
+    model: Model,
     out_dir: Path,
     service: str | None = None,
     templates_dir: Path | None = None,
@@ -236,9 +223,9 @@ def write_wiremock(
     """Render every stub; remove mappings this tool wrote earlier that no longer apply."""
     env = environment(templates_dir)
     written: list[WrittenStub] = []
-    for service_name, endpoints in endpoints_by_service(db, service):
+    for service_name, endpoints in model.by_service(service):
         mappings = out_dir / slug(service_name) / "mappings"
-        stubs = service_stubs(db, endpoints)
+        stubs = service_stubs(model, endpoints)
         rendered, keys, with_statistics = [], [], set()
         for stub in stubs:
             first = id(stub.endpoint) not in with_statistics

@@ -8,10 +8,11 @@ each distinct request with an answer of its own), with the columns
 operation), redacted at capture like everything in the store. No other
 observation, and no other column (the dependency's host, timings), leaves the store.
 
-``load_export`` writes an export into a fresh store: ``endpoints`` as
-published, ``observations`` holding only the exemplars under their own ids,
-so ``exemplar_id`` resolves and every writer runs on it unchanged, without
-inferring again (inference over exemplars alone would lose the counts).
+``take_snapshot`` builds the export from ``publish``'s ``Model``;
+``export_model`` turns an export back into a ``Model`` (the one place that
+conversion lives): the endpoints as published, their recordings the
+observations it carries, so every writer runs on it unchanged, with no store
+and without inferring again (inference over exemplars alone would lose the counts).
 """
 
 from __future__ import annotations
@@ -20,24 +21,16 @@ import base64
 import binascii
 import json
 import re
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlite_utils
 
-from freshmock.generators.model.window import publish_window
-from freshmock.generators.targets.emit import endpoints_by_service
+from freshmock.generators.model.endpoint import Endpoint, Model, Window
+from freshmock.generators.model.publish import RowRecordings, publish, window_of
 from freshmock.generators.targets.variants import service_stubs
 from freshmock.proxy.errors import FreshmockError
-from freshmock.proxy.store import (
-    ENDPOINT_KEY,
-    OBSERVATION_COLUMNS,
-    OBSERVATIONS,
-    insert_observations,
-    list_endpoints,
-    replace_endpoints,
-)
+from freshmock.proxy.store import ENDPOINT_KEY, OBSERVATION_COLUMNS
 
 FORMAT = "freshmock-export"
 VERSION = 2  # 2: endpoints carry operation and discriminator
@@ -71,7 +64,6 @@ EXEMPLAR_COLUMNS = (
 )
 _BINARY = frozenset(name for name in EXEMPLAR_COLUMNS if OBSERVATION_COLUMNS[name] is bytes)
 _COLUMN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-_ID_BATCH = 500  # ids per query, well under SQLite's bound-parameter limit
 
 
 class ExportError(FreshmockError):
@@ -86,45 +78,44 @@ class UnknownService(ExportError):
 class Snapshot:
     """A store's published endpoints and their exemplars, at one moment."""
 
-    days: int | None  # the window's length; None: the whole record
-    since: str | None  # its first day
-    endpoints: list[dict]
-    exemplars: dict[int, dict]  # EXEMPLAR_COLUMNS of each exemplar, by id
+    model: Model  # what ``publish`` returned
+    exemplars: dict[int, dict]  # EXEMPLAR_COLUMNS of each observation a stub replays, by id
+
+    @property
+    def days(self) -> int | None:  # the window's length; None: the whole record
+        return self.model.window.days
+
+    @property
+    def since(self) -> str | None:  # its first day
+        return self.model.window.since
+
+    @property
+    def endpoints(self) -> list[dict]:
+        """The published rows, as the export carries them."""
+        return [endpoint.row() for endpoint in self.model.endpoints]
 
     def services(self) -> list[dict]:
-        summary: dict[str, dict] = {}
-        for endpoint in self.endpoints:
-            entry = summary.setdefault(endpoint["service"], {
-                "service": endpoint["service"], "endpoints": 0, "observations": 0,
-                "last_seen": "",
-            })
-            entry["endpoints"] += 1
-            entry["observations"] += endpoint["observations"] or 0
-            entry["last_seen"] = max(entry["last_seen"], endpoint["last_seen"] or "")
-        return [summary[name] for name in sorted(summary)]
+        return self.model.service_summaries()
 
 
 def take_snapshot(db: sqlite_utils.Database, days: int | None) -> Snapshot:
     """Publish the window exactly as ``freshmock generate`` does, then read what stubs need."""
-    since = publish_window(db, days)
-    endpoints = list_endpoints(db)
-    wanted_ids = {e["exemplar_id"] for e in endpoints if e["exemplar_id"] is not None}
-    for _, service_endpoints in endpoints_by_service(db):
-        wanted_ids.update(stub.observation_id for stub in service_stubs(db, service_endpoints)
-                          if stub.observation_id is not None)
-    wanted = sorted(wanted_ids)
-    exemplars: dict[int, dict] = {}
-    columns = ", ".join(EXEMPLAR_COLUMNS)
-    for start in range(0, len(wanted), _ID_BATCH):
-        batch = wanted[start:start + _ID_BATCH]
-        cursor = db.execute(
-            f"select {columns} from {OBSERVATIONS} where id in ({', '.join('?' for _ in batch)})",
-            batch,
-        )
-        for values in cursor:
-            row = dict(zip(EXEMPLAR_COLUMNS, values, strict=True))
-            exemplars[row["id"]] = row
-    return Snapshot(days, since, endpoints, exemplars)
+    model = publish(db, window_of(db, days))
+    return Snapshot(model, replayed_observations(model))
+
+
+def replayed_observations(model: Model) -> dict[int, dict]:
+    """``EXEMPLAR_COLUMNS`` of every observation a stub of ``model`` replays, by id."""
+    wanted = {e.exemplar_id for e in model.endpoints if e.exemplar_id is not None}
+    for _, endpoints in model.by_service():
+        wanted.update(stub.observation_id for stub in service_stubs(model, endpoints)
+                      if stub.observation_id is not None)
+    found = {}
+    for observation_id in sorted(wanted):
+        row = model.recordings.observation(observation_id)
+        if row is not None:
+            found[observation_id] = {name: row[name] for name in EXEMPLAR_COLUMNS}
+    return found
 
 
 def _window_text(snapshot: Snapshot) -> str:
@@ -215,14 +206,36 @@ def _decoded(row: dict) -> dict:
     return decoded
 
 
-def load_export(db: sqlite_utils.Database, document: dict) -> int:
-    """Write a checked export into an empty store; returns how many endpoints it holds."""
+def export_model(document: dict) -> Model:
+    """The ``Model`` an export holds: what ``pull`` hands the writers, no store in between."""
     check_document(document)
     rows = [_decoded(row) for row in document["exemplars"]]
+    if len({row["id"] for row in rows}) < len(rows):
+        raise ExportError("malformed export: one exemplar id twice")
+    keys = [tuple(endpoint[column] for column in ENDPOINT_KEY)
+            for endpoint in document["endpoints"]]
+    if len(set(map(_hashable, keys))) < len(keys):
+        raise ExportError("malformed export: one endpoint twice")
+    recordings = RowRecordings(rows)
     try:
-        if rows:
-            insert_observations(db, rows)
-        replace_endpoints(db, document["endpoints"])
-    except sqlite3.Error as error:  # e.g. one exemplar id twice
-        raise ExportError(f"malformed export: {error}") from None
-    return len(document["endpoints"])
+        endpoints = [Endpoint.from_row(row, recordings.observation(row.get("exemplar_id")))
+                     for row in document["endpoints"]]
+    except (ValueError, TypeError) as error:  # a schema that is not JSON text
+        raise ExportError(f"malformed export: an endpoint's schemas: {error}") from None
+    # in key order, as a store lists them (NULL first, then numbers, then text)
+    endpoints.sort(key=lambda e: tuple(map(_store_order, e.key)))
+    window = document.get("window") if isinstance(document.get("window"), dict) else {}
+    return Model(Window(days=window.get("days"), since=window.get("since")),
+                 tuple(endpoints), recordings)
+
+
+def _hashable(key: tuple) -> str:
+    return json.dumps(key, sort_keys=True, default=str)
+
+
+def _store_order(value) -> tuple:
+    if value is None:
+        return (0, 0)
+    if isinstance(value, (int, float)):
+        return (1, value)
+    return (2, str(value))

@@ -1,8 +1,8 @@
 """``freshmock pull``: fetch a server's export (or make one from a local store), write stubs.
 
 The transport is the only difference between a URL and a local store: either
-way an export document comes back, is loaded into a throwaway store, and the
-same writers as ``freshmock generate`` run on it. HTTP goes through the
+way an export document comes back, becomes a ``Model`` (``export.export_model``)
+and the same writers as ``freshmock generate`` run on it, with no store. HTTP goes through the
 standard library's ``urllib`` (one GET: no dependency to add for it), with
 redirects refused so the token never follows one to another host.
 """
@@ -13,7 +13,6 @@ import http.client
 import json
 import socket
 import ssl
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -22,14 +21,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from freshmock.generators.targets import TARGETS
+from freshmock.generators.workflows.atomic_output import staged_folder
 from freshmock.generators.workflows.export import (
     ExportError,
     check_document,
     export_document,
-    load_export,
+    export_model,
     take_snapshot,
 )
+from freshmock.generators.workflows.generate import NothingWritten, write_target
+from freshmock.generators.workflows.serve import read_token
 from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.store import open_store
 
@@ -196,15 +197,50 @@ def write_stubs(
     service: str | None = None,
     templates_dir: Path | None = None,
 ) -> list:
-    """Load the export into a throwaway store and run ``target``'s writer on it."""
-    with tempfile.TemporaryDirectory(prefix="freshmock-pull-") as folder:
-        db = open_store(Path(folder) / "export.db", must_exist=False)
-        try:
-            load_export(db, document)
-            return TARGETS[target].writer()(db, out_dir, service=service,
-                                            templates_dir=templates_dir)
-        finally:
-            db.conn.close()
+    """Run ``target``'s writer on the model the export holds (no store in between)."""
+    return write_target(export_model(document), target, out_dir, service, templates_dir)
+
+
+def check_source(source: str, window: str | None) -> bool:
+    """Whether ``source`` is a server's URL (else a store file); refuse anything else."""
+    if is_url(source):
+        if window is not None:
+            raise PullError("--window applies to a local store; a server exports the window "
+                            "its `freshmock serve --window` sets")
+        return True
+    if "://" in source:
+        raise PullError(f"{source}: pull speaks http:// (and https:// through a TLS proxy), "
+                        f"not {source.split('://')[0]}://")
+    if not Path(source).is_file():
+        raise PullError(f"{source} is neither an http(s) URL nor a store file")
+    return False
+
+
+def pull_document(source: str, service: str | None, token_file: Path | None,
+                  days: int | None, timeout: float = TIMEOUT,
+                  on_progress: OnProgress | None = None) -> dict:
+    """The export of a server (``source`` a URL) or of a local store, checked."""
+    if is_url(source):
+        token = read_token(token_file) if token_file is not None else None
+        return fetch_export(source, token, service, on_progress, timeout=timeout)
+    return local_export(Path(source), days, service)
+
+
+def write_pulled(document: dict, source: str, target: str, out_dir: Path,
+                 service: str | None = None, templates_dir: Path | None = None) -> list:
+    """Write ``target`` from a pulled export under ``out_dir``, all or nothing.
+
+    Raises ``NothingWritten`` (``out_dir`` left as it was) when no stub came out.
+    """
+    try:
+        model = export_model(document)
+    except ExportError as error:
+        raise PullError(f"{source}: {error}") from None
+    with staged_folder(out_dir) as staging:
+        written = write_target(model, target, staging, service, templates_dir)
+        if not written:
+            raise NothingWritten("no stub to write")
+    return written
 
 
 @contextmanager

@@ -24,11 +24,13 @@ from freshmock.generators.drift.stub_baseline import (
     read_stub_baseline,
 )
 from freshmock.generators.drift.windows import DriftReport, compare_windows
+from freshmock.generators.model.endpoint import Endpoint, Model
 from freshmock.generators.model.infer import merge_window
+from freshmock.generators.model.publish import publish, window_of
 from freshmock.generators.targets import TARGETS
 from freshmock.generators.workflows.atomic_output import staged
 from freshmock.proxy.errors import FreshmockError
-from freshmock.proxy.store import last_observed_day, list_endpoints
+from freshmock.proxy.store import last_observed_day
 
 
 class RefreshError(FreshmockError):
@@ -50,7 +52,7 @@ class RefreshResult:
     report: DriftReport | None  # None: no committed stubs to compare with
     windows: Windows | None
     changes: dict[str, FileChanges]
-    endpoints: list[dict]
+    endpoints: list[Endpoint]
     verified: object = None  # refresh --verify: a verify.run.VerifyRun of hand-written mocks
 
     @property
@@ -78,10 +80,10 @@ def _compare(before: dict[str, bytes], after: dict[str, bytes]) -> FileChanges:
 
 
 def refresh_stubs(
-    db: sqlite_utils.Database, out_dir: Path, targets: list[str], since: str | None,
+    db: sqlite_utils.Database, model: Model, out_dir: Path, targets: list[str],
     service: str | None = None, pr_body: Path | None = None, verified: object = None,
 ) -> RefreshResult:
-    """Regenerate ``targets`` under ``out_dir``; the endpoints table must be inferred already.
+    """Regenerate ``targets`` under ``out_dir`` from ``model`` (``publish``'s, over ``db``).
 
     All or nothing: every target folder (and ``pr_body``) is written into a
     staging copy beside it and all are moved into place together at the end
@@ -99,7 +101,7 @@ def refresh_stubs(
         stubbed = baseline_days(baseline)
         start = (date.fromisoformat(stubbed[1]) + timedelta(days=1)).isoformat()
         if start > newest:
-            start = since
+            start = model.window.since
         current = merge_window(db, start, newest)
         windows = Windows(stubbed, (start or _first_day(current), newest))
         report = compare_windows(baseline, current, service=service,
@@ -109,9 +111,9 @@ def refresh_stubs(
         for name in targets:
             before = _snapshot(out_dir / name)
             folder = stage.folder(out_dir / name)
-            TARGETS[name].writer()(db, folder, service=service)
+            TARGETS[name].writer()(model, folder, service=service)
             changes[name] = _compare(before, _snapshot(folder))
-        result = RefreshResult(report, windows, changes, list_endpoints(db, service))
+        result = RefreshResult(report, windows, changes, model.of_service(service))
         result.verified = verified  # refresh --verify: listed in the PR body
         if pr_body is not None:
             stage.file(pr_body).write_text(render_pr_body(result), encoding="utf-8")
@@ -162,11 +164,10 @@ def render_pr_body(result: RefreshResult) -> str:
     lines += ["", "## Freshness", "",
               "| dependency | endpoint | status | last observed | samples |",
               "|---|---|---|---|---|"]
-    for row in sorted(result.endpoints, key=lambda r: (r["last_seen"], r["service"],
-                                                       r["path_template"], r["method"],
-                                                       r["status"])):
-        lines.append(f"| {row['service']} | `{row['method']} {row['path_template']}` | "
-                     f"{row['status']} | {row['last_seen']} | {row['observations']} |")
+    for e in sorted(result.endpoints, key=lambda e: (e.last_seen, e.service, e.path_template,
+                                                     e.method, e.status)):
+        lines.append(f"| {e.service} | `{e.method} {e.path_template}` | "
+                     f"{e.status} | {e.last_seen} | {e.observations} |")
     if result.verified is not None:
         from freshmock.generators.workflows.verify.report import render_markdown as verify_markdown
 
@@ -218,3 +219,61 @@ def commit_refresh(out_dir: Path, branch: str, result: RefreshResult) -> str:
 def _git_config(folder: Path, key: str) -> str:
     result = subprocess.run(["git", "config", key], cwd=folder, capture_output=True, text=True)
     return result.stdout.strip()
+
+
+class NothingToRefresh(FreshmockError):
+    """The window holds no endpoint (of the service asked for)."""
+
+    exit_code = 3  # the CLI's NOTHING_COMPARABLE: nothing observed to work from
+
+
+def parse_targets(text: str) -> list[str]:
+    """``--target wiremock,openapi`` checked: every name a known target, at least one."""
+    chosen = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in TARGETS]
+    if unknown or not chosen:
+        raise RefreshError(f"unknown target(s) {', '.join(unknown) or '(none given)'}; "
+                           "choose from " + ", ".join(sorted(TARGETS)))
+    return chosen
+
+
+def run_refresh(
+    db: sqlite_utils.Database, out_dir: Path, targets: list[str], days: int | None,
+    service: str | None = None, pr_body: Path | None = None, verified: object = None,
+) -> RefreshResult:
+    """Publish the last ``days`` days, then ``refresh_stubs`` from that model.
+
+    Raises ``NothingToRefresh`` (nothing written) when the window holds no endpoint.
+    """
+    model = publish(db, window_of(db, days))
+    if not model.of_service(service):
+        raise NothingToRefresh("no endpoint in the window")
+    return refresh_stubs(db, model, out_dir, targets, service=service, pr_body=pr_body,
+                         verified=verified)
+
+
+def summary_json(result: RefreshResult, commit_id: str | None) -> dict:
+    """What ``refresh --json`` prints."""
+    return {"changed": result.changed, "drift_findings": _drift_total(result),
+            "commit": commit_id,
+            "targets": {name: {"added": len(c.added), "changed": len(c.modified),
+                               "removed": len(c.removed)}
+                        for name, c in result.changes.items()}}
+
+
+def summary_lines(result: RefreshResult, out_dir: Path, commit_id: str | None,
+                  branch: str) -> list[str]:
+    """What ``refresh`` prints: per target what changed, the drift, the commit."""
+    if not result.changed:
+        return [f"no changes: the stubs under {out_dir} already match what was observed"]
+    lines = [f"{name}: {len(change.added)} added, {len(change.modified)} changed, "
+             f"{len(change.removed)} removed" for name, change in result.changes.items()]
+    lines.append(f"{_drift_total(result)} drift findings" if result.windows else
+                 "no committed stubs with statistics to compare with: no drift report")
+    if commit_id:
+        lines.append(f"committed {commit_id[:12]} on {branch}")
+    return lines
+
+
+def _drift_total(result: RefreshResult) -> int:
+    return sum(len(d.changes) for d in result.drifts)

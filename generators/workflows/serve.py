@@ -293,3 +293,28 @@ class ExportServer:
             server.stop()
             await server.close_all_connections()
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def serve_store(db_path: Path, host: str, port: int, token_file: Path, days: int | None,
+                log: Callable[[str], None]) -> None:
+    """``freshmock serve``: check the token and the store, then serve until SIGINT/SIGTERM.
+
+    A missing, foreign, damaged or read-only store fails before anything is
+    bound, in one line: serve folds new observations in before each answer,
+    so it writes.
+    """
+    from freshmock.proxy.store import check_recordable, check_store_file
+
+    token = read_token(token_file, MIN_TOKEN_LENGTH)
+    warning = token_file_warning(token_file)
+    check_store_file(db_path, must_exist=True)
+    check_recordable(db_path)
+    server = ExportServer(db_path, host, port, token, days, log=log)
+    if warning:
+        log(f"warning: {warning}")
+    if not is_loopback(host):
+        log(f"warning: serving plain HTTP on {host}; the token and the export cross the "
+            "network unencrypted (put TLS in front, or keep to 127.0.0.1 and tunnel)")
+    log(f"serving stub exports of {db_path} on {server.url} (bearer token from {token_file}); "
+        "Ctrl-C or SIGTERM to stop")
+    server.run()

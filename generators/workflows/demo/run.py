@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.model.publish import publish
 from freshmock.generators.targets.wiremock import WrittenStub, write_wiremock
 from freshmock.generators.workflows.demo.service import DemoService, demo_requests
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
@@ -64,8 +64,9 @@ def run_demo(db_path: Path, out_dir: Path, say: Callable[[str], None] = print) -
         counters = dict(sidecar.sidecar.recorder.counters)
     db = open_store(db_path)
     try:
-        endpoints = infer_endpoints(db)
-        stubs = write_wiremock(db, out_dir, service=DEMO_SERVICE_NAME)
+        model = publish(db)
+        endpoints = [endpoint.row() for endpoint in model.endpoints]
+        stubs = write_wiremock(model, out_dir, service=DEMO_SERVICE_NAME)
         observations = count_observations(db)
     finally:
         db.close()
