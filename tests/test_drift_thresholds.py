@@ -341,3 +341,44 @@ def test_thresholds_can_be_chosen_per_comparison_and_are_fixed_once_made():
     assert kinds(compare_windows(base, current)) != set()
     with pytest.raises(AttributeError):
         stricter.min_effect = 0.5  # frozen: one comparison cannot loosen another's rules
+
+
+def test_a_300_status_gone_is_not_a_success_gone():
+    # 2xx are successes: 300 going away is told in coverage, not as a breaking status-gone
+    report = compare_windows(window(route({200: 300, 300: 300})), window(route({200: 600})))
+    assert kinds(report) == set()
+    assert {c.note for c in report.coverage if c.status == 300} == {
+        "an error status no longer seen"}
+    report = compare_windows(window(route({200: 300, 299: 300})), window(route({200: 600})))
+    assert kinds(report) == {("GET", "/orders", 299, "status-gone", Severity.breaking)}
+
+
+def test_a_changed_media_type_accounts_the_old_one_as_not_seen_now():
+    report = compare_windows(window({("GET", "/orders", 200, "application/json"): 300}),
+                             window({("GET", "/orders", 200, "text/html"): 300}))
+    assert [(c.media_type, c.note, c.current_observations) for c in report.coverage] == [
+        ("application/json", "media type changed", 0)]
+
+
+def test_bodyless_answers_and_answers_without_json_are_compared_without_a_body_walk():
+    report = compare_windows(window(route({204: 300})), window(route({204: 200})))
+    assert [(c.verdict, c.note, c.current_observations) for c in report.coverage] == [
+        ("compared", "no body", 200)]
+    # JSON bodies on one side only (none recorded in the baseline): nothing to walk
+    json_route = {("GET", "/orders", 200, "application/json"): 300}
+    base, current = window(json_route), window(json_route)
+    for k in range(50):
+        current[(SERVICE, "GET", "/orders", "", 200, "application/json")].response.add_object(
+            {"id": k})
+    report = compare_windows(base, current)
+    assert [(c.verdict, c.note) for c in report.coverage] == [
+        ("compared", "no JSON bodies to compare")]
+
+
+def test_the_report_names_the_first_and_last_day_of_each_side():
+    base = {(SERVICE, "GET", "/orders", "", 200, ""): StubbedEndpoint(
+        9, "2026-10-29T08:00:00Z", "2026-11-02T23:00:00Z")}
+    report = compare_windows(base, window(route({200: 9})))
+    assert (report.baseline.first_day, report.baseline.last_day) == ("2026-10-29", "2026-11-02")
+    assert report.baseline.observations == 9
+    assert (report.current.first_day, report.current.last_day) == ("2026-11-01", "2026-11-07")
