@@ -382,3 +382,39 @@ def test_the_report_names_the_first_and_last_day_of_each_side():
     assert (report.baseline.first_day, report.baseline.last_day) == ("2026-10-29", "2026-11-02")
     assert report.baseline.observations == 9
     assert (report.current.first_day, report.current.last_day) == ("2026-11-01", "2026-11-07")
+
+
+# --- shapes.py: paths, maps, the type tests ----------------------------------------
+
+def test_pointers_escape_only_what_rfc_6901_and_the_wildcard_need():
+    from freshmock.generators.drift.shapes import pointer
+
+    assert pointer("", "*") == "/~2"
+    assert pointer("", "#tag") == "/#tag"  # sorts before "*": still an ordinary key
+    assert pointer("", "") == "/"
+    assert pointer("/a", "b/c~d") == "/a/b~1c~0d"
+    assert pointer("", "**") == "/**"
+
+
+def test_a_changed_value_shape_inside_a_map_keyed_by_ids_is_reported():
+    def stock(qty):
+        return {"stock": {str(1000 + k): {"qty": qty(k)} for k in range(5)}}
+
+    base = [stock(lambda k: k) for _ in range(100)]
+    current = [stock(lambda k: f"{k} units") for _ in range(100)]
+    assert changes(base, current) == [(Severity.breaking, "type-changed", "/stock/*/qty")]
+
+
+def test_a_type_gone_is_tested_as_none_left_in_the_current_window():
+    # 4 of 200 nulls, then none in 950: p = 8.9e-4; one left would be p = 3.9e-3
+    assert fisher_lower(4, 200, 0, 950).p <= LEVEL < fisher_lower(4, 200, 1, 950).p
+    base = [{"v": k} for k in range(196)] + [{"v": None} for _ in range(4)]
+    assert changes(base, [{"v": k} for k in range(950)]) == [
+        (Severity.risky, "type-narrowed", "/v")]
+
+
+def test_changes_are_values_fixed_once_made():
+    (change,) = compare_nodes(stats(with_note(100, 100)), stats([{"id": 1}] * 100))
+    assert {change} == {change}  # hashable: reports put changes in sets
+    with pytest.raises(AttributeError):
+        change.kind = "other"
