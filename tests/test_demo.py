@@ -6,6 +6,8 @@ import json
 import sqlite3
 import subprocess
 
+import pytest
+
 from conftest import freshmock_command
 
 
@@ -37,6 +39,7 @@ def test_demo_records_infers_and_writes_wiremock_stubs(tmp_path):
                for m in mappings)
 
 
+@pytest.mark.slow  # issue 14: >20 s on 2 shared cores; `make test-slow` runs it
 def test_running_the_demo_again_adds_observations_to_the_same_store(tmp_path):
     db, out = tmp_path / "s.db", tmp_path / "stubs"
     for _ in range(2):

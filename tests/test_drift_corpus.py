@@ -223,6 +223,7 @@ def _diff_json(db: Path, fail_on: str = "never") -> tuple[int, dict]:
     return result.returncode, json.loads(result.stdout)
 
 
+@pytest.mark.slow  # issue 14: >20 s on 2 shared cores; `make test-slow` runs it
 def test_drift_on_real_traffic_matches_the_bodies(corpus, tmp_path, capsys):
     truth, found, lines = set(), set(), [""]
     for pair in _pairs(corpus):
@@ -267,6 +268,7 @@ def test_drift_on_real_traffic_matches_the_bodies(corpus, tmp_path, capsys):
     assert risky[1] <= risky[0], "no risky false alarms"
 
 
+@pytest.mark.slow  # issue 14: >20 s on 2 shared cores; `make test-slow` runs it
 def test_an_unchanged_release_against_itself_is_silent(corpus, tmp_path):
     """Each release replayed on both days: nothing may be reported, nothing is vacuous."""
     for release, exchanges in corpus["releases"].items():

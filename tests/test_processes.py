@@ -18,6 +18,7 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from test_lifecycle import freshmock_command
 
 from capture_kit import Upstream
@@ -48,6 +49,7 @@ def one_connection(port: int, n: int) -> list[int]:
     return statuses
 
 
+@pytest.mark.slow  # issue 14: >20 s on 2 shared cores; `make test-slow` runs it
 def test_two_processes_share_a_port_and_record_into_one_store_with_no_loss(tmp_path):
     db = tmp_path / "store.db"
     log = tmp_path / "record.log"

@@ -14,6 +14,7 @@ import re
 import subprocess
 
 import httpx
+import pytest
 from rpc_servers import graphql_server, moto_server
 
 from conftest import freshmock_command, recording_with_config
@@ -81,6 +82,7 @@ def drive_aws(url: str) -> None:
     sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/deployer", RoleSessionName="ci")
 
 
+@pytest.mark.slow  # issue 14: >20 s on 2 shared cores; `make test-slow` runs it
 def test_aws_services_come_out_one_endpoint_per_operation(tmp_path):
     with moto_server() as upstream:
         endpoints = record(tmp_path, "aws", upstream, drive_aws)

@@ -78,6 +78,7 @@ def test_wiremock_report_names_exactly_the_planted_findings(store, tmp_path):
     assert "never-observed" in text and "thin-evidence" in text
 
 
+@pytest.mark.slow  # issue 14: >20 s on 2 shared cores; `make test-slow` runs it
 def test_exit_codes_follow_fail_on(store, tmp_path):
     root = write_wiremock_mocks(tmp_path / "wm")
     mappings = root / "mappings"
@@ -109,6 +110,7 @@ def test_exit_codes_follow_fail_on(store, tmp_path):
     assert "evidence-too-old" in {f[2] for f in findings(result)}
 
 
+@pytest.mark.slow  # issue 14: >20 s on 2 shared cores; `make test-slow` runs it
 def test_input_errors_are_one_line_and_exit_2(store, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text('{"request": {"method": "GET"')
@@ -154,6 +156,7 @@ def _get(port: int, path: str, headers=None) -> tuple[int, bytes]:
         connection.close()
 
 
+@pytest.mark.slow  # issue 14: >20 s on 2 shared cores; `make test-slow` runs it
 def test_fix_rewrites_only_stale_wiremock_lines_and_wiremock_replays_them(store, tmp_path):
     assert WIREMOCK.exists(), f"{WIREMOCK} is missing: `make peers` installs WireMock from npm"
     root = write_wiremock_mocks(tmp_path / "wm")

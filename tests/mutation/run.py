@@ -5,6 +5,7 @@ each against its own tests; the score per module goes to docs/mutation.md.
     .venv/bin/python tests/mutation/run.py proxy/redaction.py # one module
     .venv/bin/python tests/mutation/run.py --report           # rewrite the doc only
     .venv/bin/python tests/mutation/run.py --fresh ...        # forget earlier results
+    .venv/bin/python tests/mutation/run.py --sample 40 ...    # 40 random pending mutants
 
 cosmic-ray mutates the file on disk, one mutant at a time, and runs the module's
 tests (`nice -n 10`: the machine is shared). It does so in a copy of the checkout
@@ -22,6 +23,7 @@ import argparse
 import hashlib
 import json
 import os
+import random
 import re
 import shlex
 import shutil
@@ -91,12 +93,38 @@ def prepare_tree() -> None:
 
 
 def forget_survivors(session: Path) -> None:
-    """Make surviving mutants pending again: run them against the tests as they are now."""
+    """Make surviving mutants pending again: run them against the tests as they are now.
+
+    cosmic-ray stores its outcomes by enum name (SURVIVED, not the value "survived")."""
     with closing(sqlite3.connect(session)) as connection, connection:
-        connection.execute("delete from work_results where test_outcome = 'survived'")
+        connection.execute("delete from work_results where test_outcome = 'SURVIVED'")
 
 
-def run_module(module: dict, exclude: list[str], fresh: bool, recheck: bool = False) -> None:
+SET_ASIDE = "set aside by tests/mutation/run.py --sample"
+
+
+def set_aside_all_but(session: Path, size: int, seed: int) -> None:
+    """Leave ``size`` pending mutants, drawn at random, for ``cosmic-ray exec``: the others
+    get a placeholder result that ``put_back`` removes, so they stay pending (reported as
+    not run, never as killed). A sample is a random draw over the module, not its first lines.
+    """
+    with closing(sqlite3.connect(session)) as connection, connection:
+        pending_jobs = sorted(job for (job,) in connection.execute(
+            "select job_id from work_items where job_id not in (select job_id from work_results)"))
+        chosen = set(random.Random(seed).sample(pending_jobs, min(size, len(pending_jobs))))
+        connection.executemany(
+            "insert into work_results (worker_outcome, output, test_outcome, diff, job_id) "
+            "values ('SKIPPED', ?, NULL, NULL, ?)",
+            [(SET_ASIDE, job) for job in pending_jobs if job not in chosen])
+
+
+def put_back(session: Path) -> None:
+    with closing(sqlite3.connect(session)) as connection, connection:
+        connection.execute("delete from work_results where output = ?", (SET_ASIDE,))
+
+
+def run_module(module: dict, exclude: list[str], fresh: bool, recheck: bool = False,
+               sample: int | None = None, seed: int = 14) -> None:
     SESSIONS.mkdir(exist_ok=True)
     config = write_config(module, exclude)
     session = SESSIONS / f"{slug(module['path'])}.sqlite"
@@ -110,6 +138,9 @@ def run_module(module: dict, exclude: list[str], fresh: bool, recheck: bool = Fa
         stamp.write_text(digest)
     elif recheck:
         forget_survivors(session)
+    put_back(session)  # a sampled run that was interrupted
+    if sample is not None:
+        set_aside_all_but(session, sample, seed)
     path = TREE / module["path"]
     original = path.read_bytes()
     env = {**os.environ, "PYTHONPATH": str(TREE / ".import")}
@@ -119,6 +150,7 @@ def run_module(module: dict, exclude: list[str], fresh: bool, recheck: bool = Fa
                        check=True)
     finally:
         path.write_bytes(original)
+        put_back(session)
 
 
 def results(session: Path) -> list[tuple[dict, dict | None]]:
@@ -134,6 +166,8 @@ def pending(session: Path) -> int:
 def outcome(result: dict | None) -> str:
     """killed / survived / pending / skipped (an excluded operator) / incompetent."""
     if result is None:
+        return "pending"
+    if result["worker_outcome"] == "skipped" and result.get("output") == SET_ASIDE:
         return "pending"
     if result["worker_outcome"] == "skipped":
         return "skipped"
@@ -188,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the survivors again (after adding tests that kill them)")
     parser.add_argument("--tree", type=Path, default=TREE,
                         help="where the mutated copy lives (default .mutation/tree)")
+    parser.add_argument("--sample", type=int, metavar="N",
+                        help="run N pending mutants of each module, drawn at random (the "
+                             "rest stay pending: the doc says how many of how many ran)")
+    parser.add_argument("--seed", type=int, default=14, help="seed of --sample's draw")
     args = parser.parse_args(argv)
     TREE = args.tree.resolve()
     modules, exclude, equivalent = load()
@@ -198,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report:
         prepare_tree()
         for path in args.modules or list(known):
-            run_module(known[path], exclude, args.fresh, args.recheck)
+            run_module(known[path], exclude, args.fresh, args.recheck, args.sample, args.seed)
     text = report(modules, equivalent)
     write_doc(text)
     print(text)
