@@ -92,18 +92,21 @@ def prepare_tree() -> None:
         (TREE / ".peers").symlink_to(REPO / ".peers")
 
 
-def forget_survivors(session: Path) -> None:
+def forget_survivors(session: Path) -> set[str]:
     """Make surviving mutants pending again: run them against the tests as they are now.
 
     cosmic-ray stores its outcomes by enum name (SURVIVED, not the value "survived")."""
     with closing(sqlite3.connect(session)) as connection, connection:
+        jobs = {job for (job,) in connection.execute(
+            "select job_id from work_results where test_outcome = 'SURVIVED'")}
         connection.execute("delete from work_results where test_outcome = 'SURVIVED'")
+    return jobs
 
 
 SET_ASIDE = "set aside by tests/mutation/run.py --sample"
 
 
-def set_aside_all_but(session: Path, size: int, seed: int) -> None:
+def set_aside_all_but(session: Path, size: int, seed: int, only: set[str] | None = None) -> None:
     """Leave ``size`` pending mutants, drawn at random, for ``cosmic-ray exec``: the others
     get a placeholder result that ``put_back`` removes, so they stay pending (reported as
     not run, never as killed). A sample is a random draw over the module, not its first lines.
@@ -111,7 +114,10 @@ def set_aside_all_but(session: Path, size: int, seed: int) -> None:
     with closing(sqlite3.connect(session)) as connection, connection:
         pending_jobs = sorted(job for (job,) in connection.execute(
             "select job_id from work_items where job_id not in (select job_id from work_results)"))
-        chosen = set(random.Random(seed).sample(pending_jobs, min(size, len(pending_jobs))))
+        if only is not None:  # --recheck: the survivors just made pending, nothing else
+            chosen = only
+        else:
+            chosen = set(random.Random(seed).sample(pending_jobs, min(size, len(pending_jobs))))
         connection.executemany(
             "insert into work_results (worker_outcome, output, test_outcome, diff, job_id) "
             "values ('SKIPPED', ?, NULL, NULL, ?)",
@@ -132,14 +138,15 @@ def run_module(module: dict, exclude: list[str], fresh: bool, recheck: bool = Fa
     stamp = session.with_suffix(".sha256")
     if fresh or not stamp.exists() or stamp.read_text() != digest:
         session.unlink(missing_ok=True)
-    if not session.exists():
+    created = not session.exists()
+    if created:
         subprocess.run([BIN / "cosmic-ray", "init", config, session], cwd=TREE, check=True)
         subprocess.run([BIN / "cr-filter-operators", session, config], cwd=TREE, check=True)
         stamp.write_text(digest)
-    elif recheck:
-        forget_survivors(session)
     put_back(session)  # a sampled run that was interrupted
-    if sample is not None:
+    if recheck and not created:
+        set_aside_all_but(session, 0, seed, only=forget_survivors(session))
+    elif sample is not None:
         set_aside_all_but(session, sample, seed)
     path = TREE / module["path"]
     original = path.read_bytes()
@@ -219,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", action="store_true", help="only rewrite docs/mutation.md")
     parser.add_argument("--fresh", action="store_true", help="start the sessions again")
     parser.add_argument("--recheck", action="store_true",
-                        help="run the survivors again (after adding tests that kill them)")
+                        help="run only the survivors again (after adding tests that kill them)")
     parser.add_argument("--tree", type=Path, default=TREE,
                         help="where the mutated copy lives (default .mutation/tree)")
     parser.add_argument("--sample", type=int, metavar="N",
