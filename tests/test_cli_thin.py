@@ -13,7 +13,7 @@ command added later, not only for the ones there today:
 from __future__ import annotations
 
 import ast
-from pathlib import Path
+import re
 
 from freshmock.generators.cli import app
 
@@ -105,3 +105,38 @@ def test_no_cli_module_imports_a_private_helper():
     assert not found, f"private helpers imported across modules: {found}"
     assert private_imports("from freshmock.generators.cli.drift import _days") \
         == ["freshmock.generators.cli.drift._days"]
+
+
+def _codes_in_docs_table() -> set[int]:
+    text = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    table = text.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    return {int(m[1]) for m in re.finditer(r"^\| (\d+) \|", table, re.MULTILINE)}
+
+
+def _codes_in_errors_docstring() -> set[int]:
+    from freshmock.proxy import errors
+
+    return {int(m[1]) for m in re.finditer(r"^ (\d+) {2,}\S", errors.__doc__, re.MULTILINE)}
+
+
+def test_exit_code_tables_agree_with_the_code():
+    from freshmock.generators.cli import common
+    from freshmock.proxy.errors import ExitCode, FreshmockError
+
+    codes = {int(code) for code in ExitCode}
+    assert _codes_in_docs_table() == codes == _codes_in_errors_docstring()
+    assert common.ExitCode is ExitCode  # one table, re-exported, never a second copy
+    assert "ExitCode" in common.__doc__ and "proxy/errors.py" in common.__doc__
+    assert FreshmockError("x").exit_code == ExitCode.USAGE
+    assert FreshmockError("x", exit_code=ExitCode.NOTHING_COMPARABLE).exit_code == 3
+    # every error class that sets its own code sets one the table lists
+    for path in [*(REPO / "proxy").rglob("*.py"), *(REPO / "generators").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                for statement in node.body:
+                    if isinstance(statement, ast.Assign) and any(
+                            getattr(t, "id", None) == "exit_code" for t in statement.targets):
+                        value = statement.value
+                        code = (value.value if isinstance(value, ast.Constant)
+                                else ExitCode[value.attr])
+                        assert code in codes, f"{path}: {node.name}.exit_code = {code}"

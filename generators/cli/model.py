@@ -14,15 +14,15 @@ from freshmock.generators.cli.common import (
     DbOption,
     JsonOption,
     QuietOption,
-    _open,
-    _path_rules,
     app,
     check_service,
     day_range,
     emit_json,
     fail,
     nothing_to_do,
+    open_db,
     parse_day,
+    path_rules,
     progress,
 )
 from freshmock.proxy.store import check_store_file, count_observations
@@ -54,8 +54,8 @@ def infer(
     from freshmock.generators.model.infer import infer_endpoints
 
     since, until = day_range(since, until)
-    rules = _path_rules(config)
-    store = _open(db)
+    rules = path_rules(config)
+    store = open_db(db)
     with progress("inferring schemas", quiet):
         rows = infer_endpoints(store, since=since, until=until, rebuild=rebuild, path_rules=rules)
     observations = count_observations(store)
@@ -96,7 +96,7 @@ def show(
     )
 
     at = parse_day(at, "--at")
-    store = _open(db, read_only=True)
+    store = open_db(db, read_only=True)
     service = check_service(store, service)
     matches = find_endpoints(store, endpoint, service, at)
     if not matches and at is not None:
@@ -157,7 +157,7 @@ def endpoints(
     from freshmock.generators.model.infer import merged_values
     from freshmock.proxy.store import list_endpoints
 
-    store = _open(db, read_only=True)
+    store = open_db(db, read_only=True)
     rows = list_endpoints(store)
     merged = merged_values(store)
     if as_json:

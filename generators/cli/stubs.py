@@ -14,7 +14,6 @@ from freshmock.generators.cli.common import (
     JsonOption,
     QuietOption,
     Target,
-    _open,
     app,
     check_out_folder,
     check_port,
@@ -23,6 +22,7 @@ from freshmock.generators.cli.common import (
     emit_json,
     fail,
     nothing_to_do,
+    open_db,
     progress,
     require_observations,
 )
@@ -72,7 +72,7 @@ def generate(
     out_dir = check_out_folder(out or Path("stubs") / target.value)
     check_templates(templates)
     window_days_checked(window)
-    store = _open(db)
+    store = open_db(db)
     require_observations(store, db)
     service = check_service(store, service)
     chosen = TARGETS[target.value]
@@ -164,7 +164,7 @@ def refresh(
     window_days_checked(window)
     if commit:
         check_git_repository(out)
-    store = _open(db)
+    store = open_db(db)
     require_observations(store, db)
     service = check_service(store, service)
     from freshmock.generators.cli.verify import verify_for_refresh
@@ -328,7 +328,7 @@ def pull(
         if not Path(source).is_file():
             fail(f"{source} is neither an http(s) URL nor a store file")
         days = window_days(window or DEFAULT_WINDOW)
-        checking = _open(Path(source), read_only=True)  # before local_export writes into it
+        checking = open_db(Path(source), read_only=True)  # before local_export writes into it
         check_service(checking, service)
         checking.close()
         with progress(f"exporting {source}", quiet):

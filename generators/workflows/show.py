@@ -9,6 +9,7 @@ import sqlite_utils
 
 from freshmock.generators.model.infer import publish_endpoints
 from freshmock.generators.model.paths import template_matches
+from freshmock.generators.model.window import last_days
 from freshmock.proxy.store import ENDPOINT_KEY, list_endpoints, schema_versions
 
 WINDOW_DAYS = 7
@@ -29,7 +30,7 @@ def find_endpoints(
     if at is None:
         rows = list_endpoints(db, service)
     else:
-        since = (date.fromisoformat(at) - timedelta(days=WINDOW_DAYS - 1)).isoformat()
+        since, at = last_days(at, WINDOW_DAYS)
         rows = [r for r in publish_endpoints(db, since, at)
                 if service is None or r["service"] == service]
     exact = [r for r in rows if r["path_template"] == path]
