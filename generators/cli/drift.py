@@ -18,7 +18,6 @@ from freshmock.generators.cli.common import (
     app,
     check_service,
     emit_json,
-    fail,
     open_db,
     path_rules,
 )
@@ -122,15 +121,9 @@ def check(
     from datetime import UTC, datetime
 
     from freshmock.generators.model.window import age_budget
-    from freshmock.generators.workflows.check import describe_age, stub_ages
+    from freshmock.generators.workflows.check import describe_age, stale_stubs
 
-    budget = age_budget(max_age)
-    if not folder.is_dir():
-        fail(f"{folder} is not a folder of stubs")
-    ages = stub_ages(folder, datetime.now(UTC))
-    if not ages:
-        fail(f"no freshmock stubs under {folder}")
-    stale = [a for a in ages if a.age > budget]
+    ages, stale = stale_stubs(folder, age_budget(max_age), datetime.now(UTC))
     if as_json:
         emit_json({"max_age": max_age, "stubs": len(ages), "stale": [
             {"path": str(a.path), "endpoint": a.endpoint, "age_seconds": a.age.total_seconds()}

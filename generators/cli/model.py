@@ -18,8 +18,6 @@ from freshmock.generators.cli.common import (
     check_service,
     day_range,
     emit_json,
-    fail,
-    nothing_to_do,
     open_db,
     parse_day,
     path_rules,
@@ -88,25 +86,11 @@ def show(
     ] = False,
 ) -> None:
     """Print an endpoint's published schema, its sample counts and its version history."""
-    from freshmock.generators.workflows.show import (
-        find_endpoints,
-        outside_window,
-        render_text,
-        shown,
-    )
+    from freshmock.generators.workflows.show import render_text, show_endpoints
 
     at = parse_day(at, "--at")
     store = open_db(db, read_only=True)
-    service = check_service(store, service)
-    matches = find_endpoints(store, endpoint, service, at)
-    if not matches and at is not None:
-        reason = outside_window(store, endpoint, service, at)
-        if reason:
-            nothing_to_do(reason)
-    if not matches:
-        fail(f"no endpoint matches {endpoint!r}" + (f" in {service}" if service else "")
-             + " (see `freshmock endpoints`)")
-    documents = [shown(store, row) for row in matches]
+    documents = show_endpoints(store, endpoint, check_service(store, service), at)
     if as_json:
         typer.echo(json.dumps(documents, indent=2, sort_keys=True))
     else:
