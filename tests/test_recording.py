@@ -1,102 +1,118 @@
-"""proxy/recording.py: what `freshmock record` hands the sidecar, and the lines it words.
-
-The run itself (real mitmproxy, real traffic, SIGINT) is exercised through the
-command in test_cli.py, test_processes.py and test_multi_listener.py; these
-check the decisions taken before anything listens.
-"""
+"""Real HTTP traffic through a real mitmproxy master with the recorder loaded."""
 
 from __future__ import annotations
 
-import socket
-from pathlib import Path
+import http.client
+import json
+import sqlite3
 
-import pytest
-
-from freshmock.proxy.errors import ExitCode, FreshmockError
-from freshmock.proxy.recording import (
-    RecordRequest,
-    listener_failure,
-    record_until_signalled,
-    sidecar_config,
-)
-from freshmock.proxy.store import DEFAULT_DB
-
-TWO_DEPENDENCIES = """
-[record]
-db = "{db}"
-listen_host = "127.0.0.2"
-
-[[dependencies]]
-name = "users"
-upstream = "http://127.0.0.1:9001"
-listen_port = 9101
-
-[[dependencies]]
-name = "payments"
-upstream = "http://127.0.0.1:9002"
-listen_port = 9102
-"""
+from freshmock.generators.workflows.demo.run import drive
+from freshmock.generators.workflows.demo.service import demo_requests
+from freshmock.proxy.store import open_store
 
 
-def _config(tmp_path: Path, db: Path) -> Path:
-    path = tmp_path / "freshmock.toml"
-    path.write_text(TWO_DEPENDENCIES.format(db=db), encoding="utf-8")
-    return path
+def test_every_request_through_the_proxy_lands_in_sqlite(recording_proxy, db_path):
+    traffic = demo_requests()
+    statuses = drive(recording_proxy.port, traffic)
+    recording_proxy.stop()  # drain to the store now, then read
+
+    rows = list(sqlite3.connect(db_path).execute(
+        "select method, path, status, response_media_type, response_body from observations "
+        "order by id"
+    ))
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (method, path, status)
+        for (method, path, _, _), status in zip(traffic, statuses, strict=True)
+    ]
+    assert all(r[3] == "application/json" for r in rows)
+    user = json.loads(next(r[4] for r in rows if r[1] == "/users/3"))
+    assert user["id"] == 3 and user["address"]["geo"]["lat"] > 0
 
 
-def test_the_config_fills_what_the_command_line_left_at_its_default(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    db = tmp_path / "from-config.db"
-    config = sidecar_config(RecordRequest(config=_config(tmp_path, db), keep_host_header=True))
-    assert config.db_path == str(db) and config.listen_host == "127.0.0.2"
-    assert [(x.name, x.listen_port) for x in config.listeners] == [("users", 9101),
-                                                                  ("payments", 9102)]
-    assert all(x.keep_host_header for x in config.listeners)  # the flag holds for each
-    assert not DEFAULT_DB.parent.exists()  # the default store's folder was never needed
+def test_recorded_rows_carry_the_service_name_and_timings(recording_proxy, db_path):
+    drive(recording_proxy.port, [("GET", "/users/1", None, {})])
+    recording_proxy.stop()
+    (row,) = open_store(db_path)["observations"].rows
+    assert row["service"] == "demo-shop"
+    assert row["observed_at"].endswith("Z") and row["duration_ms"] >= 0
+    assert row["response_body_size"] == len(row["response_body"])
 
 
-def test_the_command_line_wins_over_the_config(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    mine = tmp_path / "mine.db"
-    config = sidecar_config(RecordRequest(db=mine, listen_host="127.0.0.3",
-                                          config=_config(tmp_path, tmp_path / "other.db")))
-    assert config.db_path == str(mine) and config.listen_host == "127.0.0.3"
-    assert not config.listeners[0].keep_host_header
+def test_credentials_are_redacted_before_they_reach_disk(recording_proxy, db_path):
+    secrets = {
+        "Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2lnbmF0dXJlLXZhbHVl",
+        "Cookie": "session=cookie-secret-1234",
+        "Proxy-Authorization": "Basic cHJveHktc2VjcmV0",
+        "X-Api-Key": "api-key-secret-5678",
+    }
+    drive(recording_proxy.port, [("GET", "/users/2?access_token=query-secret-9999", None, secrets)])
+    recording_proxy.stop()
+
+    (row,) = open_store(db_path)["observations"].rows
+    headers = {name: value for name, value in json.loads(row["request_headers"])}
+    assert {name: headers[name] for name in secrets} == {
+        "Authorization": "<redacted:bearer>",
+        "Cookie": "session=<redacted>",  # cookie names stay: they are shape, not secret
+        "Proxy-Authorization": "<redacted:basic>",
+        "X-Api-Key": "<redacted>",
+    }
+    response_headers = dict(json.loads(row["response_headers"]))
+    assert response_headers["Set-Cookie"] == "demo_session=<redacted>; HttpOnly"
+    assert row["query"] == "access_token=<redacted>"
+
+    on_disk = b"".join(
+        path.read_bytes() for path in db_path.parent.iterdir() if path.name.startswith("store.db")
+    )
+    for value in [*secrets.values(), "query-secret-9999", "s3cr3t-session-value"]:
+        assert value.encode() not in on_disk
 
 
-def test_an_upstream_given_twice_is_refused_before_any_store_is_made(tmp_path):
-    db = tmp_path / "never.db"
-    with pytest.raises(FreshmockError) as raised:
-        sidecar_config(RecordRequest(upstream="http://127.0.0.1:9000",
-                                     config=_config(tmp_path, db)))
-    assert raised.value.exit_code == ExitCode.USAGE
-    assert str(raised.value) == (f"--upstream and [[dependencies]] in {tmp_path / 'freshmock.toml'}"
-                                 " both name upstreams; use one")
-    assert not db.exists()
+def test_the_proxy_does_not_alter_what_the_client_receives(recording_proxy, demo_service):
+    def fetch(port: int) -> tuple[int, str, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            connection.request("GET", "/users/4/orders", headers={"Accept-Encoding": "gzip"})
+            response = connection.getresponse()
+            return response.status, response.getheader("Content-Type"), response.read()
+        finally:
+            connection.close()
+
+    direct_port = int(demo_service.url.rsplit(":", 1)[1])
+    assert fetch(recording_proxy.port) == fetch(direct_port)
 
 
-def test_an_upstream_that_refuses_connections_stops_the_run_before_it_listens(tmp_path):
-    with socket.socket() as probe:  # a port nothing listens on (bound, never accepting)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-        said: list[str] = []
-        with pytest.raises(FreshmockError) as raised:
-            record_until_signalled(RecordRequest(db=tmp_path / "s.db",
-                                                 upstream=f"http://127.0.0.1:{port}",
-                                                 listen_port=0), said.append)
-    assert f"upstream http://127.0.0.1:{port} does not accept connections" in str(raised.value)
-    assert said == []  # nothing claimed to be listening
+def test_failed_upstream_connections_are_recorded_as_errors(db_path):
+    from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
+
+    from conftest import refused_port
+
+    with refused_port() as port, SidecarThread(SidecarConfig(
+            str(db_path), upstream=f"http://127.0.0.1:{port}", listen_port=0)) as sidecar:
+        connection = http.client.HTTPConnection("127.0.0.1", sidecar.port, timeout=10)
+        try:
+            connection.request("GET", "/anything")
+            status = connection.getresponse().status
+        except http.client.RemoteDisconnected:
+            status = None
+        finally:
+            connection.close()
+    assert status == 502
+    (row,) = open_store(db_path)["observations"].rows
+    assert row["status"] is None and "connect call failed" in row["error"].lower()
 
 
-@pytest.mark.parametrize(("message", "single", "line"), [
-    ("[Errno 98] address already in use", "127.0.0.1:8080",
-     "cannot listen on 127.0.0.1:8080: address already in use (choose another --listen-port)"),
-    ("Failed to listen on 127.0.0.1:9101 with reverse:http://a: address already in use\nhint",
-     None,
-     "cannot listen on 127.0.0.1:9101: address already in use (choose another listen_port "
-     "in the config)"),
-    ("permission denied\nsecond line", None, "permission denied"),
-    ("", None, "the recording proxy failed to start"),
-])
-def test_a_listener_failure_is_one_line_in_freshmock_words(message, single, line):
-    assert listener_failure(message, single) == line
+def test_without_an_upstream_the_recorder_is_a_forward_proxy(demo_service, db_path):
+    from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
+
+    with SidecarThread(SidecarConfig(str(db_path), upstream=None, listen_port=0)) as sidecar:
+        connection = http.client.HTTPConnection("127.0.0.1", sidecar.port, timeout=10)
+        try:
+            # absolute-form request line, as an HTTP_PROXY-aware client sends it
+            connection.request("GET", f"{demo_service.url}/users/6")
+            response = connection.getresponse()
+            assert response.status == 200 and json.loads(response.read())["id"] == 6
+        finally:
+            connection.close()
+    (row,) = open_store(db_path)["observations"].rows
+    host, port = demo_service.url.removeprefix("http://").split(":")
+    assert (row["service"], row["path"], row["status"]) == (f"{host}:{port}", "/users/6", 200)
