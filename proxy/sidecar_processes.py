@@ -14,7 +14,8 @@ rather than fail; each child keeps its own counters row (its own run id), so
 The parent only supervises: it starts the children (each a fresh
 interpreter, ``python -m freshmock.proxy.sidecar_processes``, given its
 ``SidecarConfig`` pickled on stdin), waits until every one listens or one
-fails, passes SIGINT/SIGTERM on, and adds up what each reports when it stops.
+fails, passes SIGINT/SIGTERM on (``serve_until_signalled``), and adds up
+what each reports when it stops.
 Child -> parent, one JSON object a line on its stdout::
 
     {"ready": [[host, port], ...], "by_mode": {spec: [[host, port], ...]}}
@@ -84,6 +85,17 @@ class SidecarProcesses:
             self.stop()
             self.wait()
             raise SidecarError(errors[0])
+
+    def serve_until_signalled(self, on_ready) -> Counter:
+        """``start()``, ``on_ready()``, then wait until SIGINT or SIGTERM has every child
+        drained; the sum of their counters. Raises SidecarError like ``start``."""
+        self.start()
+        # the children stop on the Ctrl-C that reaches the whole process group, or on
+        # the SIGTERM passed on here; the parent only waits for them to drain
+        signal.signal(signal.SIGINT, lambda *_: self.stop())
+        signal.signal(signal.SIGTERM, lambda *_: self.stop())
+        on_ready()
+        return self.wait()
 
     def stop(self) -> None:
         """Ask every child to drain and exit (they also get a Ctrl-C of their own)."""

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import signal
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -17,30 +14,14 @@ from freshmock.generators.cli.common import (
     DbOption,
     JsonOption,
     QuietOption,
-    _ensure_parent,
-    _open,
     app,
     check_port,
     emit_json,
-    fail,
+    open_db,
     progress,
 )
 
 PANEL = "Record traffic"
-
-
-def _listener_failure(message: str, single_address: str | None) -> str:
-    """One line for a listener that failed; ``single_address`` when --listen-port chose it."""
-    first = message.splitlines()[0] if message else "the recording proxy failed to start"
-    if "address already in use" not in message.lower():
-        return first
-    # mitmproxy's advice names its own --mode syntax, which means nothing here
-    if single_address is not None:
-        return (f"cannot listen on {single_address}: address already in use "
-                "(choose another --listen-port)")
-    where = re.search(r"listen on (\S+) ", first)
-    return (f"cannot listen on {where[1] if where else 'a configured port'}: address already "
-            "in use (choose another listen_port in the config)")
 
 
 @app.command(rich_help_panel=PANEL)
@@ -81,126 +62,12 @@ def record(
     docs/sidecar.md.
     """
     # mitmproxy loads only for the commands that run it: the others start faster
-    from freshmock.proxy.capture import service_name
-    from freshmock.proxy.record_config import load_record_config
-    from freshmock.proxy.redaction import load_rules
-    from freshmock.proxy.sidecar import (
-        Sidecar,
-        SidecarConfig,
-        SidecarError,
-        check_upstream_reachable,
-        listener_modes,
-        mode_for,
-        parse_upstream,
-    )
-    from freshmock.proxy.store import check_recordable
+    from freshmock.proxy.recording import RecordRequest, record_until_signalled
 
     check_port(listen_port, "--listen-port")
-    options, listeners, ca_bundle = {}, (), None
-    if config is not None:
-        load_rules(config)  # fail here, in one line, rather than inside mitmproxy
-        settings = load_record_config(config, parse_upstream)
-        options.update(settings.recorder_options)
-        options["config"] = str(config)
-        listeners, ca_bundle = settings.listeners, settings.ca_bundle
-        if keep_host_header:  # the command line's word holds for every dependency
-            listeners = tuple(replace(x, keep_host_header=True) for x in listeners)
-        if settings.db is not None and db == DEFAULT_DB:
-            db = Path(settings.db)
-        if settings.listen_host is not None and listen_host == "127.0.0.1":
-            listen_host = settings.listen_host
-        if listeners and upstream is not None:
-            fail(f"--upstream and [[dependencies]] in {config} both name upstreams; use one")
-    _ensure_parent(db)
-    check_recordable(db)  # read-only, foreign or damaged: one line now, not lost rows later
-    sidecar_config = SidecarConfig(str(db), upstream, listen_host, listen_port, service,
-                                   recorder_options=options, listeners=listeners,
-                                   ca_bundle=ca_bundle, keep_host_header=keep_host_header)
-    mode = mode_for(sidecar_config)
-    upstreams = [x.upstream for x in listeners if x.upstream] or [upstream]
-    if check_upstream:
-        for url in upstreams:
-            if url is not None:
-                check_upstream_reachable(url)
-    if upstream is not None:
-        scheme, host, port = parse_upstream(upstream)
-        recorded_as = f"as service {service_name(service, host, port, scheme)!r}"
-    else:
-        recorded_as = ("as service " + repr(service) if service
-                       else "as each request's host (or host:port)")
-    if processes > 1:
-        counters = _record_in_processes(sidecar_config, processes, mode, db, listeners)
-        typer.echo(
-            f"freshmock: stopped; {counters['recorded']} observations recorded, "
-            f"{counters['dropped']} dropped, {counters['lost']} lost to errors "
-            f"({processes} processes)",
-            err=True,
-        )
-        return
-    sidecar = Sidecar(sidecar_config)
-
-    def say_listening() -> None:
-        if listeners:
-            for spec, name in listener_modes(sidecar_config).items():
-                for host, port in sidecar.listeners_by_mode.get(spec, []):
-                    what = f"{name}: reverse proxy" if name else "forward proxy"
-                    typer.echo(f"freshmock: {what} on http://{host}:{port} "
-                               f"({spec.split('@')[0]})", err=True)
-            typer.echo(f"freshmock: recording into {db}, each dependency as its name above; "
-                       "Ctrl-C or SIGTERM to stop", err=True)
-        else:
-            host, port = sidecar.listen_addresses[0]
-            typer.echo(
-                f"freshmock: recording ({mode}) on http://{host}:{port} into {db} "
-                f"{recorded_as}; Ctrl-C or SIGTERM to stop",
-                err=True,
-            )
-
-    try:
-        sidecar.serve_until_signalled(say_listening)
-    except SidecarError as error:
-        fail(_listener_failure(str(error), None if listeners else f"{listen_host}:{listen_port}"))
-    counters = sidecar.recorder.counters
-    typer.echo(
-        f"freshmock: stopped; {counters['recorded']} observations recorded, "
-        f"{counters['dropped']} dropped, {counters['lost']} lost to errors",
-        err=True,
-    )
-    if counters["lost"] and not counters["recorded"]:
-        fail(f"nothing could be written to {db}: see `freshmock stats --db {db}` for why")
-
-
-def _record_in_processes(sidecar_config, processes: int, mode: str, db, listeners):
-    """``record --processes N``: N sidecars on the same ports (proxy/sidecar_processes.py)."""
-    from freshmock.proxy.sidecar import SidecarError
-    from freshmock.proxy.sidecar_processes import SidecarProcesses
-
-    try:
-        group = SidecarProcesses(sidecar_config, processes)
-    except SidecarError as error:  # a usage error: the options cannot work together
-        fail(str(error), 2)
-    try:
-        group.start()
-    except SidecarError as error:
-        port = None if listeners else f"{sidecar_config.listen_host}:{sidecar_config.listen_port}"
-        fail(_listener_failure(str(error), port))
-    # the children stop on the Ctrl-C that reaches the whole process group, or on
-    # the SIGTERM passed on here; the parent only waits for them to drain
-    signal.signal(signal.SIGINT, lambda *_: group.stop())
-    signal.signal(signal.SIGTERM, lambda *_: group.stop())
-    for spec, addresses in (group.listeners_by_mode.items() if listeners else ()):
-        for host, port in addresses:
-            typer.echo(f"freshmock: reverse proxy on http://{host}:{port} ({spec.split('@')[0]})",
-                       err=True)
-    host, port = group.listen_addresses[0]
-    where = "" if listeners else f" on http://{host}:{port}"
-    typer.echo(f"freshmock: recording ({mode}){where} into {db} with {processes} processes; "
-               "Ctrl-C or SIGTERM to stop", err=True)
-    counters = group.wait()
-    for failure in group.failures:
-        typer.echo(f"freshmock: a sidecar process ended without its counters: {failure}",
-                   err=True)
-    return counters
+    request = RecordRequest(db, upstream, listen_host, listen_port, service, check_upstream,
+                            keep_host_header, config, processes)
+    record_until_signalled(request, say=lambda line: typer.echo(line, err=True))
 
 
 @app.command(rich_help_panel=PANEL)
@@ -212,10 +79,9 @@ def demo(
 ) -> None:
     """Run the whole loop on a built-in demo dependency: record, infer, write WireMock stubs."""
     from freshmock.generators.workflows.demo.run import run_demo
-    from freshmock.proxy.store import check_recordable
+    from freshmock.proxy.recording import prepare_store
 
-    _ensure_parent(db)
-    check_recordable(db)
+    prepare_store(db)
     result = run_demo(db, out, say=lambda line: typer.echo(f"· {line}"))
     typer.echo("")
     typer.echo(
@@ -243,7 +109,7 @@ def stats(
     """What each recording run saw, kept, sampled out, dropped and lost, and why."""
     from freshmock.proxy.store import read_counters
 
-    runs = read_counters(_open(db, read_only=True))
+    runs = read_counters(open_db(db, read_only=True))
     if as_json:
         typer.echo(json.dumps(runs, indent=2))
         return
@@ -307,12 +173,11 @@ def import_captures(
     store or an option is unusable.
     """
     from freshmock.proxy.importer import read_captures, write_captures
+    from freshmock.proxy.recording import prepare_store
     from freshmock.proxy.redaction import DEFAULT_RULES, load_rules
-    from freshmock.proxy.store import check_recordable
 
     rules = load_rules(config) if config is not None else DEFAULT_RULES
-    _ensure_parent(db)
-    check_recordable(db)
+    prepare_store(db)
     with progress("importing captures", quiet):
         built = read_captures(files, service=service, rules=rules)
         results = write_captures(db, built, body_budget=body_budget)

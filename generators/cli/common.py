@@ -1,21 +1,14 @@
 """What every ``freshmock`` command shares: the typer app, common options, one-line errors.
 
-Exit codes, the same for every command (docs/cli.md repeats this table):
-
-====  ==============================================================
- 0    ok
- 1    the check failed: drift at or above --fail-on, a stale stub
- 2    usage or input error: a bad option value, a missing, corrupt,
-      foreign or read-only store, a bad file, an unreachable server
- 3    nothing comparable: not enough evidence for a verdict, or
-      nothing observed to write stubs from (an empty window)
- 130  interrupted (Ctrl-C); output folders and stores are as before
-      or complete, never half-written
-====  ==============================================================
+Exit codes, the same for every command: ``ExitCode`` in ``proxy/errors.py``
+holds the table (docs/cli.md repeats it).
 
 Library code raises ``FreshmockError`` (or a subclass) with a one-line
 message and its exit code; the command group below catches it once and
-words it once, as ``freshmock: error: MESSAGE`` on stderr.
+words it once, as ``freshmock: error: MESSAGE`` on stderr. It also words,
+once each, click's usage errors (2), Ctrl-C (130), a store damaged mid-run
+(2) and a closed stdout (0); ``cli/__init__.py``'s ``main`` words a missing
+Python package (2). Commands raise; they word no error themselves.
 """
 
 from __future__ import annotations
@@ -26,7 +19,7 @@ import sqlite3
 import sys
 from contextlib import contextmanager
 from datetime import date
-from enum import Enum, IntEnum
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -36,7 +29,7 @@ from typer._click.exceptions import UsageError
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from freshmock.generators.targets import TARGETS
-from freshmock.proxy.errors import FreshmockError
+from freshmock.proxy.errors import ExitCode, FreshmockError, NothingToDo
 from freshmock.proxy.store import (
     DEFAULT_DB,
     StoreError,
@@ -50,20 +43,6 @@ class ReportFormat(str, Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
-
-
-class ExitCode(IntEnum):
-    OK = 0
-    CHECK_FAILED = 1
-    USAGE = 2
-    NOTHING_COMPARABLE = 3
-    INTERRUPTED = 130
-
-
-class NothingToDo(FreshmockError):
-    """Nothing observed that the command could work from (an empty store or window)."""
-
-    exit_code = ExitCode.NOTHING_COMPARABLE
 
 
 def _say_error(message: str) -> None:
@@ -250,9 +229,7 @@ Target = Enum("Target", {name: name for name in TARGETS}, type=str)
 
 
 def fail(message: str, code: int = ExitCode.USAGE) -> None:
-    error = FreshmockError(message)
-    error.exit_code = code
-    raise error
+    raise FreshmockError(message, exit_code=code)
 
 
 def nothing_to_do(message: str) -> None:
@@ -263,7 +240,7 @@ _opened: list[Path] = []  # the stores this command opened, for a damage found m
 _connections: list = []
 
 
-def _open(db: Path, read_only: bool = False):
+def open_db(db: Path, read_only: bool = False):
     """Open the store for a command; ``read_only`` for commands that never write it.
 
     It is closed when the command ends (the last connection folds the WAL in
@@ -367,7 +344,7 @@ def check_service(store, service: str | None) -> str | None:
     return service
 
 
-def _path_rules(config: Path | None):
+def path_rules(config: Path | None):
     """The ``[paths]`` rules of ``--config``; None without one: every command then
     templates with the rules the store keeps (the last ones given)."""
     from freshmock.generators.model.paths import load_path_rules
@@ -375,11 +352,6 @@ def _path_rules(config: Path | None):
     if config is None:
         return None
     return load_path_rules(config)
-
-
-def _ensure_parent(db: Path) -> None:
-    if db == DEFAULT_DB:
-        db.parent.mkdir(parents=True, exist_ok=True)
 
 
 def show_progress(quiet: bool) -> bool:
@@ -420,4 +392,4 @@ def emit_json(value) -> None:
     typer.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
 
 
-__all__ = ["DEFAULT_DB", "StoreError", "ExitCode", "app", "fail"]
+__all__ = ["DEFAULT_DB", "StoreError", "ExitCode", "FreshmockError", "NothingToDo", "app", "fail"]

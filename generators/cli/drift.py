@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -13,15 +12,14 @@ from freshmock.generators.cli.common import (
     DEFAULT_DB,
     ConfigOption,
     DbOption,
+    ExitCode,
     JsonOption,
     ReportFormat,
-    _open,
-    _path_rules,
     app,
     check_service,
     emit_json,
-    fail,
-    nothing_to_do,
+    open_db,
+    path_rules,
 )
 from freshmock.proxy.store import is_writable
 
@@ -33,15 +31,6 @@ class FailOn(str, Enum):
     risky = "risky"
     any = "any"
     never = "never"
-
-
-def _days(text: str, option: str) -> int:
-    from freshmock.generators.model.window import window_days
-
-    days = window_days(text, option)
-    if days is None:  # "all" is a window for stubs, not for a comparison
-        fail(f"{option} takes a number of days or weeks such as 7d or 4w, not {text!r}")
-    return days
 
 
 @app.command(rich_help_panel=PANEL)
@@ -82,17 +71,14 @@ def diff(
     of --window, still works; elsewhere --since takes a day.) Works on a
     read-only store once `freshmock infer` has folded it in.
     """
-
     from freshmock.generators.drift.report import (
-        Windows,
         exceeds,
         render_json,
         render_markdown,
         render_text,
     )
-    from freshmock.generators.drift.windows import compare_windows
-    from freshmock.generators.model.infer import merge_window, update_partials
-    from freshmock.proxy.store import last_observed_day
+    from freshmock.generators.model.window import comparison_days
+    from freshmock.generators.workflows.diff import diff_store
 
     if as_json:
         report_format = ReportFormat.json
@@ -100,42 +86,20 @@ def diff(
         typer.echo("freshmock: warning: diff --since is now --window (a duration); "
                    "--since takes a day in infer", err=True)
         window = since
-    current_days = _days(window, "--window")
-    baseline_days = _days(baseline_window, "--baseline-window")
-    rules = _path_rules(config)
-    store = _open(db, read_only=db.exists() and not is_writable(db))
+    current_days = comparison_days(window, "--window")
+    baseline_days = comparison_days(baseline_window, "--baseline-window")
+    rules = path_rules(config)
+    store = open_db(db, read_only=db.exists() and not is_writable(db))
     service = check_service(store, service)
-    if last_observed_day(store) is None:  # before folding: an empty store stays as it is
-        nothing_to_do(f"no completed observations in {db}: nothing to compare")
-    update_partials(store, rules=rules)
-    newest = last_observed_day(store)
-    end = date.fromisoformat(newest)
-    current = (end - timedelta(days=current_days - 1), end)
-    current_days_text = tuple(d.isoformat() for d in current)
-    if against is not None:
-        from freshmock.generators.drift.stub_baseline import baseline_days, read_stub_baseline
-
-        baseline_data = read_stub_baseline(against)
-        windows = Windows(baseline_days(baseline_data), current_days_text)
-        sides = {"baseline_is": "stubs are for", "current_holds": "the store holds"}
-    else:
-        baseline = (current[0] - timedelta(days=baseline_days), current[0] - timedelta(days=1))
-        windows = Windows(tuple(d.isoformat() for d in baseline), current_days_text)
-        baseline_data = merge_window(store, *windows.baseline, rules=rules)
-        sides = {}
-    report = compare_windows(
-        baseline_data, merge_window(store, *windows.current, rules=rules), service=service,
-        **sides,
-    )
+    report, windows = diff_store(store, db, current_days, baseline_days, service=service,
+                                 against=against, rules=rules)
     render = {"text": render_text, "json": render_json, "markdown": render_markdown}
     typer.echo(render[report_format.value](report, windows), nl=False)
     if exceeds(report.drifts, fail_on.value):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.CHECK_FAILED)
     for problem in report.problems:
         typer.echo(f"freshmock diff: nothing comparable: {problem}", err=True)
-    raise typer.Exit(3 if report.problems else 0)
-
-
+    raise typer.Exit(ExitCode.NOTHING_COMPARABLE if report.problems else ExitCode.OK)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -157,22 +121,16 @@ def check(
     from datetime import UTC, datetime
 
     from freshmock.generators.model.window import age_budget
-    from freshmock.generators.workflows.check import describe_age, stub_ages
+    from freshmock.generators.workflows.check import describe_age, stale_stubs
 
-    budget = age_budget(max_age)
-    if not folder.is_dir():
-        fail(f"{folder} is not a folder of stubs")
-    ages = stub_ages(folder, datetime.now(UTC))
-    if not ages:
-        fail(f"no freshmock stubs under {folder}")
-    stale = [a for a in ages if a.age > budget]
+    ages, stale = stale_stubs(folder, age_budget(max_age), datetime.now(UTC))
     if as_json:
         emit_json({"max_age": max_age, "stubs": len(ages), "stale": [
             {"path": str(a.path), "endpoint": a.endpoint, "age_seconds": a.age.total_seconds()}
             for a in stale]})
-        raise typer.Exit(1 if stale else 0)
+        raise typer.Exit(ExitCode.CHECK_FAILED if stale else ExitCode.OK)
     for item in stale:
         typer.echo(f"stale: {item.path}  {item.endpoint}  last observed "
                    f"{describe_age(item.age)} ago (budget {max_age})")
     typer.echo(f"{len(ages) - len(stale)} of {len(ages)} stubs observed within {max_age}")
-    raise typer.Exit(1 if stale else 0)
+    raise typer.Exit(ExitCode.CHECK_FAILED if stale else ExitCode.OK)

@@ -14,15 +14,13 @@ from freshmock.generators.cli.common import (
     DbOption,
     JsonOption,
     QuietOption,
-    _open,
-    _path_rules,
     app,
     check_service,
     day_range,
     emit_json,
-    fail,
-    nothing_to_do,
+    open_db,
     parse_day,
+    path_rules,
     progress,
 )
 from freshmock.proxy.store import check_store_file, count_observations
@@ -54,8 +52,8 @@ def infer(
     from freshmock.generators.model.infer import infer_endpoints
 
     since, until = day_range(since, until)
-    rules = _path_rules(config)
-    store = _open(db)
+    rules = path_rules(config)
+    store = open_db(db)
     with progress("inferring schemas", quiet):
         rows = infer_endpoints(store, since=since, until=until, rebuild=rebuild, path_rules=rules)
     observations = count_observations(store)
@@ -88,25 +86,11 @@ def show(
     ] = False,
 ) -> None:
     """Print an endpoint's published schema, its sample counts and its version history."""
-    from freshmock.generators.workflows.show import (
-        find_endpoints,
-        outside_window,
-        render_text,
-        shown,
-    )
+    from freshmock.generators.workflows.show import render_text, show_endpoints
 
     at = parse_day(at, "--at")
-    store = _open(db, read_only=True)
-    service = check_service(store, service)
-    matches = find_endpoints(store, endpoint, service, at)
-    if not matches and at is not None:
-        reason = outside_window(store, endpoint, service, at)
-        if reason:
-            nothing_to_do(reason)
-    if not matches:
-        fail(f"no endpoint matches {endpoint!r}" + (f" in {service}" if service else "")
-             + " (see `freshmock endpoints`)")
-    documents = [shown(store, row) for row in matches]
+    store = open_db(db, read_only=True)
+    documents = show_endpoints(store, endpoint, check_service(store, service), at)
     if as_json:
         typer.echo(json.dumps(documents, indent=2, sort_keys=True))
     else:
@@ -157,7 +141,7 @@ def endpoints(
     from freshmock.generators.model.infer import merged_values
     from freshmock.proxy.store import list_endpoints
 
-    store = _open(db, read_only=True)
+    store = open_db(db, read_only=True)
     rows = list_endpoints(store)
     merged = merged_values(store)
     if as_json:

@@ -13,7 +13,6 @@ from freshmock.generators.cli.common import (
     JsonOption,
     QuietOption,
     Target,
-    _open,
     app,
     check_out_folder,
     check_port,
@@ -22,6 +21,7 @@ from freshmock.generators.cli.common import (
     emit_json,
     fail,
     nothing_to_do,
+    open_db,
     progress,
     require_observations,
 )
@@ -69,7 +69,7 @@ def generate(
     out_dir = check_out_folder(out or Path("stubs") / target.value)
     check_templates(templates)
     days = window_days(window)
-    store = _open(db)
+    store = open_db(db)
     require_observations(store, db)
     service = check_service(store, service)
     chosen = TARGETS[target.value]
@@ -133,7 +133,7 @@ def refresh(
     days = window_days(window)
     if commit:
         refreshing.check_git_repository(out)
-    store = _open(db)
+    store = open_db(db)
     require_observations(store, db)
     service = check_service(store, service)
     # Mocks are read before anything is written: a bad mock file is exit 2, nothing changed.
@@ -239,7 +239,7 @@ def pull(
     remote = pulling.check_source(source, window)
     days = None if remote else window_days(window or DEFAULT_WINDOW)
     if not remote:  # the store's own services, checked before local_export writes into it
-        checking = _open(Path(source), read_only=True)
+        checking = open_db(Path(source), read_only=True)
         check_service(checking, service)
         checking.close()
     showing = (pulling.download_progress(f"pulling {source}", quiet=quiet) if remote

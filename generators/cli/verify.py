@@ -12,10 +12,13 @@ from freshmock.generators.cli.common import (
     DEFAULT_DB,
     ConfigOption,
     DbOption,
+    ExitCode,
+    FreshmockError,
     ReportFormat,
-    _path_rules,
     app,
     fail,
+    open_db,
+    path_rules,
 )
 
 PANEL = "Check mocks against reality"
@@ -60,63 +63,41 @@ def verify(
     Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
     2 usage or input errors, 3 no interaction could be verified.
     """
-    from freshmock.generators.cli.drift import _days
+    from freshmock.generators.model.window import age_budget, comparison_days
     from freshmock.generators.workflows.verify.fix import fix_mocks
-    from freshmock.generators.workflows.verify.interaction import MockFileError
     from freshmock.generators.workflows.verify.report import (
         exceeds,
         render_json,
         render_markdown,
         render_text,
     )
-    from freshmock.generators.workflows.verify.run import (
-        NothingObserved,
-        UnknownService,
-        run_verify,
-    )
-    from freshmock.proxy.store import StoreError, open_store
+    from freshmock.generators.workflows.verify.run import run_verify
 
-    window_days = _days(since, "--since")
-    from freshmock.generators.model.window import age_budget
-
+    window_days = comparison_days(since, "--since")
     budget = age_budget(max_age) if max_age is not None else None
-    try:
-        store = open_store(db)
-    except StoreError as error:
-        fail(str(error), code=2)
-    rules = _path_rules(config)
-    try:
-        result = run_verify(store, paths, window_days, service=service, max_age=budget,
-                            rules=rules)
-    except (MockFileError, UnknownService) as error:
-        fail(str(error), code=2)
-    except NothingObserved as error:
-        fail(f"{db}: {error}", code=3)
+    store = open_db(db)
+    result = run_verify(store, paths, window_days, service=service, max_age=budget,
+                        rules=path_rules(config), store_name=str(db))
     if not result.verdicts:
         fail("no mocks found under " + ", ".join(map(str, paths)) + " (WireMock, VCR, "
-             "responses, OpenAPI or Pact files)", code=2)
+             "responses, OpenAPI or Pact files)")
     render = {"text": render_text, "json": render_json, "markdown": render_markdown}
     typer.echo(render[report_format.value](result.verdicts, result.window), nl=False)
     if fix:
         for line in fix_mocks(store, result.verdicts):
             typer.echo(line, err=True)
     if not any(v.verified for v in result.verdicts):
-        raise typer.Exit(3)
-    raise typer.Exit(1 if exceeds(result.verdicts, fail_on.value) else 0)
+        raise typer.Exit(ExitCode.NOTHING_COMPARABLE)
+    failed = exceeds(result.verdicts, fail_on.value)
+    raise typer.Exit(ExitCode.CHECK_FAILED if failed else ExitCode.OK)
 
 
 def verify_for_refresh(store, paths: list[Path], window: str, service: str | None):
     """``refresh --verify``: the mocks are read (and a bad one stops) before anything is written."""
-    from freshmock.generators.model.window import WindowError, window_days
-    from freshmock.generators.workflows.verify.interaction import MockFileError
-    from freshmock.generators.workflows.verify.run import (
-        NothingObserved,
-        UnknownService,
-        run_verify,
-    )
+    from freshmock.generators.model.window import window_days
+    from freshmock.generators.workflows.verify.run import run_verify
 
     try:
-        days = window_days(window)
-        return run_verify(store, paths, days, service=service)
-    except (MockFileError, NothingObserved, UnknownService, WindowError) as error:
-        fail(str(error), code=2)
+        return run_verify(store, paths, window_days(window), service=service)
+    except FreshmockError as error:  # every one is a usage error here, even nothing observed
+        fail(str(error), code=ExitCode.USAGE)

@@ -1,7 +1,10 @@
-"""The window of days stubs describe: the last N days up to the newest observation.
+"""Windows of days: the durations options give (28d, 4w, 36h) and the day arithmetic.
 
-``generate`` and ``serve`` publish the same window with the same code, so stubs
-pulled from a server are the ones ``generate`` writes on the server's store.
+A window is the last N days up to the newest observation, as a pair of days
+(YYYY-MM-DD, both inclusive). ``generate`` and ``serve`` publish the same
+window with the same code, so stubs pulled from a server are the ones
+``generate`` writes on the server's store; ``diff``, ``verify`` and
+``show --at`` take their windows from here too.
 """
 
 from __future__ import annotations
@@ -35,6 +38,27 @@ def window_days(text: str, option: str = "--window") -> int | None:
     return int(match[1]) * (7 if match[2] == "w" else 1)
 
 
+def comparison_days(text: str, option: str) -> int:
+    """``window_days`` for a comparison (diff, verify): ``all`` is a window for stubs only."""
+    days = window_days(text, option)
+    if days is None:
+        raise WindowError(
+            f"{option} takes a number of days or weeks such as 7d or 4w, not {text!r}")
+    return days
+
+
+def last_days(newest: str, days: int) -> tuple[str, str]:
+    """The ``days`` days (at least 1) up to and including ``newest``: (first, newest)."""
+    end = date.fromisoformat(newest)
+    return (end - timedelta(days=days - 1)).isoformat(), end.isoformat()
+
+
+def days_before(first: str, days: int) -> tuple[str, str]:
+    """The ``days`` days just before ``first``: a baseline for the window starting there."""
+    start = date.fromisoformat(first)
+    return (start - timedelta(days=days)).isoformat(), (start - timedelta(days=1)).isoformat()
+
+
 _AGE = re.compile(r"^(\d+)([hdw])$")
 
 
@@ -58,7 +82,7 @@ def window_start(db: sqlite_utils.Database, days: int | None) -> str | None:
     newest = last_observed_day(db)
     if newest is None:
         return None
-    return (date.fromisoformat(newest) - timedelta(days=days - 1)).isoformat()
+    return last_days(newest, days)[0]
 
 
 def publish_window(db: sqlite_utils.Database, days: int | None) -> str | None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from freshmock.proxy.errors import FreshmockError
+
 
 @dataclass(frozen=True)
 class StubAge:
@@ -88,3 +90,19 @@ def stub_ages(folder: Path, now: datetime) -> list[StubAge]:
 def describe_age(age: timedelta) -> str:
     hours = age.total_seconds() / 3600
     return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"
+
+
+def stale_stubs(
+    folder: Path, budget: timedelta, now: datetime
+) -> tuple[list[StubAge], list[StubAge]]:
+    """Every stub's age under ``folder``, and those older than ``budget``.
+
+    No folder, or no stub freshmock wrote in it, is a usage error (exit 2): a
+    gate that checked nothing must not pass.
+    """
+    if not folder.is_dir():
+        raise FreshmockError(f"{folder} is not a folder of stubs")
+    ages = stub_ages(folder, now)
+    if not ages:
+        raise FreshmockError(f"no freshmock stubs under {folder}")
+    return ages, [a for a in ages if a.age > budget]

@@ -9,6 +9,8 @@ import sqlite_utils
 
 from freshmock.generators.model.infer import publish_endpoints
 from freshmock.generators.model.paths import template_matches
+from freshmock.generators.model.window import last_days
+from freshmock.proxy.errors import FreshmockError, NothingToDo
 from freshmock.proxy.store import ENDPOINT_KEY, list_endpoints, schema_versions
 
 WINDOW_DAYS = 7
@@ -29,7 +31,7 @@ def find_endpoints(
     if at is None:
         rows = list_endpoints(db, service)
     else:
-        since = (date.fromisoformat(at) - timedelta(days=WINDOW_DAYS - 1)).isoformat()
+        since, at = last_days(at, WINDOW_DAYS)
         rows = [r for r in publish_endpoints(db, since, at)
                 if service is None or r["service"] == service]
     exact = [r for r in rows if r["path_template"] == path]
@@ -49,6 +51,25 @@ def outside_window(
     latest = (date.fromisoformat(last) + timedelta(days=WINDOW_DAYS - 1)).isoformat()
     return (f"{spec!r} was not observed in the {WINDOW_DAYS} days up to {at}; it was observed "
             f"from {first} to {last}: pick --at a day from {first} to {latest}")
+
+
+def show_endpoints(
+    db: sqlite_utils.Database, spec: str, service: str | None, at: str | None
+) -> list[dict]:
+    """What ``show`` prints for ``spec``, one document per matching endpoint.
+
+    Nothing matching is an error naming the endpoint (exit 2), or, with ``at``
+    a day outside the times it was observed, one naming the days to pick (exit 3).
+    """
+    matches = find_endpoints(db, spec, service, at)
+    if not matches and at is not None:
+        reason = outside_window(db, spec, service, at)
+        if reason:
+            raise NothingToDo(reason)
+    if not matches:
+        raise FreshmockError(f"no endpoint matches {spec!r}" + (f" in {service}" if service else "")
+                             + " (see `freshmock endpoints`)")
+    return [shown(db, row) for row in matches]
 
 
 def shown(db: sqlite_utils.Database, endpoint: dict) -> dict:

@@ -9,16 +9,18 @@ from pathlib import Path
 
 from freshmock.generators.model.infer import merge_window, update_partials
 from freshmock.generators.model.paths import PathRules
+from freshmock.generators.model.window import last_days
 from freshmock.generators.workflows.verify.readers import MockSet, read_mocks
 from freshmock.generators.workflows.verify.verdicts import Verdict, verify
+from freshmock.proxy.errors import FreshmockError, NothingToDo
 from freshmock.proxy.store import last_observed_day
 
 
-class NothingObserved(Exception):
-    """The store has no completed observation: nothing to verify against."""
+class NothingObserved(NothingToDo):
+    """The store has no completed observation: nothing to verify against (exit 3)."""
 
 
-class UnknownService(ValueError):
+class UnknownService(FreshmockError, ValueError):
     """--service names a dependency the store never observed; the message lists the known."""
 
 
@@ -31,14 +33,16 @@ class VerifyRun:
 
 def run_verify(db, paths: list[Path], window_days: int | None, *, service: str | None = None,
                max_age: timedelta | None = None, rules: PathRules | None = None,
-               now: datetime | None = None) -> VerifyRun:
+               now: datetime | None = None, store_name: str | None = None) -> VerifyRun:
     """``window_days`` None: the whole record. Raises ``MockFileError`` for an
-    unreadable mock file, ``NothingObserved`` for a store without observations."""
+    unreadable mock file, ``NothingObserved`` for a store without observations
+    (its message starts with ``store_name`` when given)."""
     mocks = read_mocks(paths)
     update_partials(db, rules=rules)
     newest = last_observed_day(db)
     if newest is None:
-        raise NothingObserved("the store has no completed observations")
+        where = f"{store_name}: " if store_name else ""
+        raise NothingObserved(f"{where}the store has no completed observations")
     end = date.fromisoformat(newest)
     history = merge_window(db, rules=rules)
     known = sorted({key[0] for key in history})
@@ -49,7 +53,7 @@ def run_verify(db, paths: list[Path], window_days: int | None, *, service: str |
         first = min(p.first_seen for p in history.values())[:10]
         window = (first, end.isoformat())
     else:
-        window = ((end - timedelta(days=window_days - 1)).isoformat(), end.isoformat())
+        window = last_days(newest, window_days)
     current = merge_window(db, *window, rules=rules)
     verdicts = verify(db, mocks.interactions, current, history, now=now or datetime.now(UTC),
                       service=service, max_age=max_age, since=window[0])
