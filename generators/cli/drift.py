@@ -157,22 +157,28 @@ def check(
     from datetime import UTC, datetime
 
     from freshmock.generators.model.window import age_budget
-    from freshmock.generators.workflows.check import describe_age, stub_ages
+    from freshmock.generators.workflows.check import describe_age, stub_freshness
 
     budget = age_budget(max_age)
     if not folder.is_dir():
         fail(f"{folder} is not a folder of stubs")
-    ages = stub_ages(folder, datetime.now(UTC))
-    if not ages:
+    freshness = stub_freshness(folder, datetime.now(UTC))
+    ages, unstamped = freshness.ages, freshness.unstamped
+    if not ages and not unstamped:
         fail(f"no freshmock stubs under {folder}")
     stale = [a for a in ages if a.age > budget]
+    failed = bool(stale or unstamped)  # a stub whose age cannot be read is not fresh
     if as_json:
         emit_json({"max_age": max_age, "stubs": len(ages), "stale": [
             {"path": str(a.path), "endpoint": a.endpoint, "age_seconds": a.age.total_seconds()}
-            for a in stale]})
-        raise typer.Exit(1 if stale else 0)
+            for a in stale], "unstamped": [
+            {"path": str(u.path), "why": u.why} for u in unstamped]})
+        raise typer.Exit(1 if failed else 0)
     for item in stale:
         typer.echo(f"stale: {item.path}  {item.endpoint}  last observed "
                    f"{describe_age(item.age)} ago (budget {max_age})")
-    typer.echo(f"{len(ages) - len(stale)} of {len(ages)} stubs observed within {max_age}")
-    raise typer.Exit(1 if stale else 0)
+    for missing in unstamped:
+        typer.echo(f"unstamped: {missing.path}  {missing.why}")
+    typer.echo(f"{len(ages) - len(stale)} of {len(ages)} stubs observed within {max_age}"
+               + (f"; {len(unstamped)} state no age" if unstamped else ""))
+    raise typer.Exit(1 if failed else 0)

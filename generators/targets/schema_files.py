@@ -21,6 +21,7 @@ from freshmock.generators.targets.emit import (
     slug,
     write_generated,
 )
+from freshmock.generators.targets.stamp import SCHEMA_KEY, json_stamp
 from freshmock.generators.targets.templating import environment
 from freshmock.generators.targets.wiremock import mapping_name
 
@@ -36,15 +37,11 @@ def _document(endpoint: dict, column: str) -> dict | None:
     if not endpoint[column]:
         return None
     schema = json.loads(endpoint[column])
-    schema["x-freshmock"] = {
-        "service": endpoint["service"],
-        "endpoint": f"{endpoint['method']} {endpoint['path_template']}",
-        "status": endpoint["status"],
-        "media_type": endpoint["media_type"],
+    schema[SCHEMA_KEY] = {
+        **json_stamp(endpoint["service"], endpoint["method"], endpoint["path_template"],
+                     endpoint["status"], endpoint["media_type"], endpoint["first_seen"],
+                     endpoint["last_seen"], endpoint["observations"]),
         "part": column.removesuffix("_schema"),
-        "first_observed": endpoint["first_seen"],
-        "last_observed": endpoint["last_seen"],
-        "observations": endpoint["observations"],
     }
     return schema
 
@@ -75,10 +72,10 @@ def write_schema_files(
                 write_generated(target, text)
                 written.append(WrittenSchema(service_name, target, endpoint))
         remove_stale(folder, "*.schema.json", {stub.path for stub in written},
-                     json_has("x-freshmock"))
+                     json_has(SCHEMA_KEY))
     if service is None:  # a dependency no longer observed: its schemas go too
         written_dirs = {stub.path.parent for stub in written}
         for folder in sorted(p for p in out_dir.iterdir() if p.is_dir()):
             if folder not in written_dirs:
-                remove_stale(folder, "*.schema.json", (), json_has("x-freshmock"))
+                remove_stale(folder, "*.schema.json", (), json_has(SCHEMA_KEY))
     return written
