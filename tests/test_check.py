@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from freshmock.generators.targets import TARGETS
+from freshmock.generators.targets.stamp import cassette_stamp, interaction_stamp, read_stamps
 from freshmock.generators.targets.templating import environment
+from freshmock.generators.targets.vcr import yaml_comment
 from freshmock.generators.workflows.check import parse_timestamp, stub_ages, stub_freshness
 from freshmock.proxy.store import list_endpoints
 
@@ -167,3 +169,17 @@ def test_a_stub_without_its_stamp_is_reported_not_fresh(tmp_path):
         assert checked.returncode == 1, checked.stdout
         assert any(line.startswith("unstamped:") and why in line
                    for line in checked.stdout.splitlines()), checked.stdout
+
+
+@pytest.mark.parametrize(("media_type", "observations"), [
+    (None, 1), ("application/json; charset=utf-8", 2), ("text/plain", 31)])
+def test_a_cassette_stamp_line_reads_back_as_written(media_type, observations, tmp_path):
+    line = yaml_comment(interaction_stamp("GET", "/files/{file_id}", 206, media_type,
+                                          "2026-11-01T00:00:00.000000Z",
+                                          "2026-11-20T10:00:09.000000Z", observations))
+    cassette = tmp_path / "svc.yaml"
+    cassette.write_text(f"{yaml_comment(cassette_stamp('svc'))}\ninteractions:\n{line}\n"
+                        "- request: {}\n  response: {}\nversion: 1\n")
+    stamps = read_stamps(cassette)
+    assert stamps.missing == []
+    assert stamps.stamps == [("svc GET /files/{file_id} 206", "2026-11-20T10:00:09.000000Z")]

@@ -94,6 +94,19 @@ class FileStamps:
     stamps: list[tuple[str, str]] = field(default_factory=list)  # (endpoint, last observed)
     missing: list[str] = field(default_factory=list)  # why a stub has no readable stamp
 
+    def read(self, endpoint: str, holder: dict, key: str, where: str) -> None:
+        """``holder[key]`` is ``endpoint``'s stamp; without it, say where it is missing."""
+        if isinstance(holder.get(key), str):
+            self.stamps.append((endpoint, holder[key]))
+        else:
+            self.missing.append(f"{endpoint}: no {key} in {where}")
+
+    def or_none_found(self, why: str) -> FileStamps:
+        """Itself, with ``why`` as missing when it holds no stub at all."""
+        if not self.stamps and not self.missing:
+            self.missing.append(why)
+        return self
+
 
 def read_stamps(path: Path) -> FileStamps | None:
     """The stamps of a file freshmock wrote; None for a file it did not write."""
@@ -122,9 +135,9 @@ def _json_stamps(document: dict) -> FileStamps | None:
     if isinstance(meta, dict):
         endpoint = (f"{meta.get('service', '?')} {meta.get('endpoint', '?')} "
                     f"{meta.get('status', '')}").strip()
-        if isinstance(meta.get("last_observed"), str):
-            return FileStamps([(endpoint, meta["last_observed"])])
-        return FileStamps(missing=[f"{endpoint}: no last_observed in its freshmock metadata"])
+        found = FileStamps()
+        found.read(endpoint, meta, "last_observed", "its freshmock metadata")
+        return found
     info = document.get("info")
     if "openapi" in document and isinstance(info, dict) and OPENAPI_LAST_OBSERVED in info:
         return _openapi_stamps(str(info.get("title", "?")), document.get("paths"))
@@ -137,14 +150,9 @@ def _openapi_stamps(service: str, paths) -> FileStamps:
         for method, operation in sorted(operations.items()):
             if not isinstance(operation, dict):
                 continue
-            endpoint = f"{service} {method.upper()} {template}"
-            if isinstance(operation.get(OPENAPI_LAST_OBSERVED), str):
-                found.stamps.append((endpoint, operation[OPENAPI_LAST_OBSERVED]))
-            else:
-                found.missing.append(f"{endpoint}: no {OPENAPI_LAST_OBSERVED}")
-    if not found.stamps and not found.missing:
-        found.missing.append(f"{service}: no operations")
-    return found
+            found.read(f"{service} {method.upper()} {template}", operation,
+                       OPENAPI_LAST_OBSERVED, "its operation")
+    return found.or_none_found(f"{service}: no operations")
 
 
 def _module_constants(text: str) -> dict | None:
@@ -180,13 +188,8 @@ def _pytest_stamps(text: str) -> FileStamps | None:
         status = (entry.get("response") or {}).get("status", "")
         endpoint = (f"{constants['SERVICE']} {entry.get('method', '?')} "
                     f"{entry.get('path_template', '?')} {status}").strip()
-        if isinstance(entry.get("last_observed"), str):
-            found.stamps.append((endpoint, entry["last_observed"]))
-        else:
-            found.missing.append(f"{endpoint}: no last_observed in its ENDPOINTS entry")
-    if not found.stamps and not found.missing:
-        found.missing.append(f"{constants['SERVICE']}: no ENDPOINTS")
-    return found
+        found.read(endpoint, entry, "last_observed", "its ENDPOINTS entry")
+    return found.or_none_found(f"{constants['SERVICE']}: no ENDPOINTS")
 
 
 def _cassette_stamps(text: str) -> FileStamps | None:
