@@ -35,8 +35,14 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 import threading
+from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from freshmock.generators.workflows.demo.run import drive
+from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
 
 
 def _order(version: int, n: int, rng: random.Random) -> dict:
@@ -178,3 +184,28 @@ def traffic(version: int) -> list[tuple[str, str, dict | None, dict]]:
     else:
         calls += [("GET", f"/invoices/{n}", None, {}) for n in range(1, 31)]
     return calls
+
+
+def record(db: Path, version: int, day: str, service_name: str = "orders-api",
+           calls=None, at: str = "12:00:00") -> None:
+    """Record one version's traffic (or ``calls``) through the real proxy, then date it
+    ``day`` at ``at`` (the row id as microseconds: distinct, in recording order).
+
+    ``service_name`` "": the sidecar's default name, the upstream's host:port.
+    """
+    before = 0
+    if db.exists():
+        with closing(sqlite3.connect(db)) as connection:
+            before = connection.execute("select max(id) from observations").fetchone()[0] or 0
+    with DriftService(version) as service:
+        config = SidecarConfig(str(db), upstream=service.url, listen_port=0,
+                               service=service_name)
+        with SidecarThread(config) as sidecar:
+            drive(sidecar.port, traffic(version) if calls is None else calls)
+    # Windows are days apart; traffic recorded seconds apart is moved to its day
+    # (deterministically, so the golden reports are stable).
+    with closing(sqlite3.connect(db)) as connection, connection:
+        connection.execute(
+            "update observations set observed_at = ? || printf('%06d', id) || 'Z' where id > ?",
+            [f"{day}T{at}.", before],
+        )

@@ -7,11 +7,12 @@ objects, a query parameter, a text health check.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from freshmock.generators.model.infer import infer_endpoints
 from freshmock.proxy.store import insert_observations, open_store
+
+from store_kit import observation_row
 
 SERVICE = "shop-users"
 USERS = [
@@ -26,24 +27,16 @@ USERS = [
 
 def _row(second: int, method: str, path: str, status: int, body, *, query: str = "",
          request=None, media_type: str = "application/json", day: int = 20) -> dict:
-    response = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request_body = None if request is None else json.dumps(request).encode()
-    return {
-        "observed_at": f"2026-11-{day:02d}T10:{second // 60:02d}:{second % 60:02d}.000000Z",
-        "service": SERVICE, "method": method, "scheme": "http", "host": "users.internal",
-        "port": 80, "path": path, "query": query, "request_headers": "[]",
-        "request_media_type": "application/json" if request is not None else "",
-        "request_body": request_body, "request_body_size": len(request_body or b""),
-        "request_body_truncated": 0, "status": status,
+    return observation_row(
+        observed_at=f"2026-11-{day:02d}T10:{second // 60:02d}:{second % 60:02d}.000000Z",
+        service=SERVICE, method=method, host="users.internal", path=path, query=query,
+        request=request, status=status, body=body, media_type=media_type,
         # what a client reads (kept in stubs), a volatile Date and framing (dropped)
-        "response_headers": json.dumps([
+        response_headers=[
             ["content-type", media_type], ["ETag", f'"v1-{path}"'],
             ["X-RateLimit-Remaining", "99"], ["Date", "Fri, 20 Nov 2026 10:00:00 GMT"],
-            ["Transfer-Encoding", "chunked"]]),
-        "response_media_type": media_type, "response_body": response,
-        "response_body_size": len(response), "response_body_truncated": 0,
-        "duration_ms": 2.0, "error": None,
-    }
+            ["Transfer-Encoding", "chunked"]],
+        duration_ms=2.0)
 
 
 def golden_rows(user_name: str = "Ada Lovelace") -> list[dict]:

@@ -22,10 +22,7 @@ import datetime
 import hashlib
 import json
 import re
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from freshmock.proxy.redaction import is_redacted
@@ -341,47 +338,6 @@ BROKEN = "query Broken { user(id: 1) { nosuchfield } }"
 COUNTDOWN = "subscription Countdown($start: Int!) { countdown(start: $start) }"
 
 
-@contextmanager
-def graphql_server() -> Iterator[str]:
-    """uvicorn serving ``graphql_app`` on 127.0.0.1, a free port; yields its base URL."""
-    import uvicorn
-    from graphql_service import graphql_app
-
-    config = uvicorn.Config(graphql_app(), host="127.0.0.1", port=0, log_level="warning",
-                            ws="websockets-sansio", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not (server.started and server.servers):
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
-@contextmanager
-def moto_server() -> Iterator[str]:
-    """moto's server (every AWS service) on 127.0.0.1, a free port; yields its URL."""
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per call
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 def _graphql_outcome(status: int, headers, body: bytes):
     media_type = (headers.get("content-type") or "").split(";")[0].strip()
     try:
@@ -431,25 +387,15 @@ def graphql_workload(base_url: str, post: Callable, get: Callable,
     return calls
 
 
-def httpx_transport(client) -> tuple[Callable, Callable]:
+def graphql_transport(client) -> tuple[Callable, Callable]:
+    """``post`` and ``get`` for ``graphql_workload`` over an httpx Client or a requests
+    Session: both spell ``post(url, json=)``, ``get(url, params=)`` and the response alike."""
     def post(url, body):
         response = client.post(url, json=body)
         return response.status_code, response.headers, response.content
 
     def get(url, params):
         response = client.get(url, params=params)
-        return response.status_code, response.headers, response.content
-
-    return post, get
-
-
-def requests_transport(session) -> tuple[Callable, Callable]:
-    def post(url, body):
-        response = session.post(url, json=body)
-        return response.status_code, response.headers, response.content
-
-    def get(url, params):
-        response = session.get(url, params=params)
         return response.status_code, response.headers, response.content
 
     return post, get

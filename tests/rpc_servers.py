@@ -1,9 +1,11 @@
-"""Real RPC-style dependencies on 127.0.0.1: AWS (moto's server) and a GraphQL API
-(strawberry under uvicorn), each started on a free port and stopped after."""
+"""Real RPC-style dependencies on 127.0.0.1: AWS (moto's server) and GraphQL APIs
+(strawberry under uvicorn), each started on a free port and stopped after.
+
+The one home of these starters: the workload tests and the replay kit use them.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -16,8 +18,12 @@ from strawberry.asgi import GraphQL
 
 @contextmanager
 def moto_server() -> Iterator[str]:
+    """moto's server (every AWS service) on 127.0.0.1, a free port; yields its URL."""
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per call
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
@@ -82,17 +88,20 @@ SCHEMA = strawberry.Schema(query=Query, mutation=Mutation)
 
 
 @contextmanager
-def graphql_server() -> Iterator[str]:
-    config = uvicorn.Config(GraphQL(SCHEMA), host="127.0.0.1", port=0, log_level="error",
-                            lifespan="off")
+def graphql_server(app: GraphQL | None = None) -> Iterator[str]:
+    """uvicorn serving a strawberry ``app`` (the books API above unless given) on
+    127.0.0.1, a free port; yields its base URL. WebSockets (subscriptions) are
+    served by uvicorn's sans-I/O ``websockets`` protocol."""
+    config = uvicorn.Config(app or GraphQL(SCHEMA), host="127.0.0.1", port=0,
+                            log_level="warning", ws="websockets-sansio", lifespan="off")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
-    while not server.started:
+    while not (server.started and server.servers):
         if not thread.is_alive() or time.monotonic() > deadline:
             raise AssertionError("the GraphQL server did not start")
-        time.sleep(0.05)
+        time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"

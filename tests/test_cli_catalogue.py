@@ -130,7 +130,7 @@ def workspace(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def servers(workspace):
-    from test_serve_pull import Server
+    from serve_kit import Server
 
     silent = _Silent()
     plain = ThreadingHTTPServer(("127.0.0.1", 0), _Plain)

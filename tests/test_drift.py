@@ -8,18 +8,13 @@ Golden files tests/golden/drift.*: these tests only compare; ``make golden``
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
-from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from freshmock.generators.workflows.demo.run import drive
-from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
-
 from conftest import freshmock_command
-from drift_service import DriftService, traffic
+from drift_service import record, traffic
 from golden_files import DRIFT_FORMATS, assert_same_tree
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -50,30 +45,6 @@ def found_changes(report: dict) -> set:
         (c["severity"], c["kind"], f"{e['method']} {e['path_template']}", e["status"], c["path"])
         for e in report["endpoints"] for c in e["changes"]
     }
-
-
-def record(db: Path, version: int, day: str, service_name: str = "orders-api",
-           calls=None) -> None:
-    """Record one version's traffic through the real proxy, then date it ``day``.
-
-    ``service_name`` "": the sidecar's default name, the upstream's host:port.
-    """
-    before = 0
-    if db.exists():
-        with closing(sqlite3.connect(db)) as connection:
-            before = connection.execute("select max(id) from observations").fetchone()[0] or 0
-    with DriftService(version) as service:
-        config = SidecarConfig(str(db), upstream=service.url, listen_port=0,
-                               service=service_name)
-        with SidecarThread(config) as sidecar:
-            drive(sidecar.port, traffic(version) if calls is None else calls)
-    # Windows are days apart; traffic recorded seconds apart is moved to its day
-    # (deterministically, so the golden reports are stable).
-    with closing(sqlite3.connect(db)) as connection, connection:
-        connection.execute(
-            "update observations set observed_at = ? || printf('%06d', id) || 'Z' where id > ?",
-            [f"{day}T12:00:00.", before],
-        )
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ import pytest
 from freshmock.proxy.store import insert_observations, open_store
 
 from conftest import freshmock_command
+from store_kit import observation_row
 
 CORPUS = Path(__file__).parent / "corpus" / "blockfrost-drift.json.gz"
 DAYS = ("2026-10-05", "2026-11-02")
@@ -44,20 +45,13 @@ def _rows(corpus: dict) -> list[dict]:
         for exchange in corpus["releases"][release]:
             body = exchange["body"].encode()
             for _ in range(exchange["calls"]):
-                rows.append({
-                    "observed_at": f"{day}T{second // 3600:02d}:{second // 60 % 60:02d}:"
-                                   f"{second % 60:02d}.000000Z",
-                    "service": "blockfrost", "method": exchange["method"], "scheme": "http",
-                    "host": "127.0.0.1", "port": 4010, "path": exchange["path"], "query": "",
-                    "request_headers": "[]", "request_media_type": "", "request_body": None,
-                    "request_body_size": 0, "request_body_truncated": 0,
-                    "status": exchange["status"],
-                    "response_headers": json.dumps([["content-type", exchange["media_type"]]]),
-                    "response_media_type": exchange["media_type"], "response_body": body,
-                    "response_body_size": len(body), "response_body_truncated": 0,
-                    "response_body_sha256": hashlib.sha256(body).hexdigest(),
-                    "duration_ms": 2.0, "error": None,
-                })
+                rows.append(observation_row(
+                    observed_at=f"{day}T{second // 3600:02d}:{second // 60 % 60:02d}:"
+                                f"{second % 60:02d}.000000Z",
+                    service="blockfrost", method=exchange["method"], host="127.0.0.1",
+                    port=4010, path=exchange["path"], status=exchange["status"], body=body,
+                    media_type=exchange["media_type"], duration_ms=2.0,
+                    response_body_sha256=hashlib.sha256(body).hexdigest()))
                 second += 1
     return rows
 

@@ -19,6 +19,7 @@ import pytest
 from freshmock.proxy.store import insert_observations, open_store
 
 from conftest import freshmock_command
+from store_kit import observation_row
 
 # 60 a side is a realistic week of a low-traffic endpoint: 60/60 -> 0/60 is decisive
 # under drift_rules.py's Fisher test (p = 1/C(120, 60), far below its false-alarm level).
@@ -28,20 +29,10 @@ CURRENT_DAYS = ["2026-10-29", "2026-10-30", "2026-10-31", "2026-11-01", "2026-11
 
 
 def _row(day: str, n: int, method: str, path: str, response: dict, request: dict | None = None):
-    request_body = None if request is None else json.dumps(request).encode()
-    body = json.dumps(response).encode()
-    return {
-        "observed_at": f"{day}T{8 + n % 10:02d}:{n % 60:02d}:00.000000Z", "service": "shop",
-        "method": method, "scheme": "http", "host": "shop", "port": 80, "path": path,
-        "query": "", "request_headers": "[]",
-        "request_media_type": "application/json" if request is not None else "",
-        "request_body": request_body, "request_body_size": len(request_body or b""),
-        "request_body_truncated": 0, "status": 200 if method == "GET" else 201,
-        "response_headers": '[["Content-Type", "application/json"]]',
-        "response_media_type": "application/json", "response_body": body,
-        "response_body_size": len(body), "response_body_truncated": 0, "duration_ms": 3.0,
-        "error": None,
-    }
+    return observation_row(
+        observed_at=f"{day}T{8 + n % 10:02d}:{n % 60:02d}:00.000000Z", method=method, path=path,
+        request=request, status=200 if method == "GET" else 201, body=response,
+        response_headers=[["Content-Type", "application/json"]], duration_ms=3.0)
 
 
 def _customer(n: int, with_zip: bool = True) -> dict:

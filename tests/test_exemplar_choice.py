@@ -13,7 +13,7 @@ from freshmock.generators.model.infer import infer_endpoints
 from freshmock.generators.model.synthesis import synthesize
 from freshmock.proxy.store import insert_observations, list_endpoints
 
-from test_infer_incremental import observation, store
+from store_kit import new_store, users_observation
 
 
 def _exemplar_body(db) -> dict:
@@ -22,13 +22,13 @@ def _exemplar_body(db) -> dict:
 
 
 def test_the_most_complete_body_of_the_most_common_shape_is_chosen(tmp_path):
-    db = store(tmp_path / "store.db")
+    db = new_store(tmp_path / "store.db")
     insert_observations(db, [
         # the rare shape is the most complete body of all: not chosen
-        observation(1, {"id": 1, "name": "ada", "team": {"id": 9, "name": "core"}}),
-        observation(1, {"id": 2, "name": None}, second=1),
-        observation(1, {"id": 3, "name": "grace"}, second=2),
-        observation(1, {"id": 4, "name": "linus"}, second=3),
+        users_observation(1, {"id": 1, "name": "ada", "team": {"id": 9, "name": "core"}}),
+        users_observation(1, {"id": 2, "name": None}, second=1),
+        users_observation(1, {"id": 3, "name": "grace"}, second=2),
+        users_observation(1, {"id": 4, "name": "linus"}, second=3),
     ])
     infer_endpoints(db)
     # ids 3 and 4 fill as many values; the lower SHA-256 of the body wins
@@ -39,10 +39,10 @@ def test_the_most_complete_body_of_the_most_common_shape_is_chosen(tmp_path):
 
 
 def test_the_choice_does_not_depend_on_arrival_order(tmp_path):
-    rows = [observation(1, {"id": n, "tags": ["a"] * (n % 3)}, second=n) for n in range(12)]
+    rows = [users_observation(1, {"id": n, "tags": ["a"] * (n % 3)}, second=n) for n in range(12)]
     chosen = []
     for name, ordered in (("forward", rows), ("backward", rows[::-1])):
-        db = store(tmp_path / f"{name}.db")
+        db = new_store(tmp_path / f"{name}.db")
         insert_observations(db, ordered)
         infer_endpoints(db)
         chosen.append(_exemplar_body(db))
@@ -50,13 +50,13 @@ def test_the_choice_does_not_depend_on_arrival_order(tmp_path):
 
 
 def test_last_nights_exemplar_stays_while_it_still_fits(tmp_path):
-    db = store(tmp_path / "store.db")
-    insert_observations(db, [observation(1, {"id": 1, "name": "ada"})])
+    db = new_store(tmp_path / "store.db")
+    insert_observations(db, [users_observation(1, {"id": 1, "name": "ada"})])
     infer_endpoints(db)
     first = list_endpoints(db)[0]["exemplar_id"]
     # more common, more complete bodies arrive: the stub keeps its body anyway
     insert_observations(db, [
-        observation(2, {"id": n, "name": "bo", "email": f"b{n}@example.com"}, second=n)
+        users_observation(2, {"id": n, "name": "bo", "email": f"b{n}@example.com"}, second=n)
         for n in range(2, 8)
     ])
     infer_endpoints(db)
@@ -64,17 +64,17 @@ def test_last_nights_exemplar_stays_while_it_still_fits(tmp_path):
 
 
 def test_an_exemplar_that_left_the_window_is_replaced(tmp_path):
-    db = store(tmp_path / "store.db")
-    insert_observations(db, [observation(1, {"id": 1, "name": "ada"})])
+    db = new_store(tmp_path / "store.db")
+    insert_observations(db, [users_observation(1, {"id": 1, "name": "ada"})])
     infer_endpoints(db)
-    insert_observations(db, [observation(5, {"id": 2, "name": "bo"})])
+    insert_observations(db, [users_observation(5, {"id": 2, "name": "bo"})])
     (row,) = infer_endpoints(db, since="2026-11-05")
     assert load_exemplar(db, row).response_json == {"id": 2, "name": "bo"}
 
 
 def test_an_exemplar_that_no_longer_validates_does_not_fit(tmp_path):
-    db = store(tmp_path / "store.db")
-    insert_observations(db, [observation(1, {"id": 1})])
+    db = new_store(tmp_path / "store.db")
+    insert_observations(db, [users_observation(1, {"id": 1})])
     (row,) = infer_endpoints(db)
     assert still_fits(db, row["exemplar_id"], row)
     stricter = {"type": "object", "properties": {"id": {"type": "string"}}}
@@ -85,8 +85,8 @@ def test_an_exemplar_that_no_longer_validates_does_not_fit(tmp_path):
 
 
 def test_a_body_never_kept_is_synthesised_from_the_schema_the_same_way_every_time(tmp_path):
-    db = store(tmp_path / "store.db")
-    insert_observations(db, [observation(1, {"id": 1, "at": "2026-11-01T10:00:00Z"})])
+    db = new_store(tmp_path / "store.db")
+    insert_observations(db, [users_observation(1, {"id": 1, "at": "2026-11-01T10:00:00Z"})])
     (row,) = infer_endpoints(db)
     db.execute("delete from observations")  # e.g. pruned by retention
     first, again = load_exemplar(db, row), load_exemplar(db, row)

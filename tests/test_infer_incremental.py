@@ -28,65 +28,22 @@ from freshmock.proxy.store import (
     insert_observations,
     iter_partials,
     list_endpoints,
-    open_store,
     read_watermark,
     run_in_write_transaction,
     write_watermark,
 )
 
-
-def observation(
-    day: int,
-    body,
-    path: str = "/users/7",
-    status: int | None = 200,
-    second: int = 0,
-    method: str = "GET",
-    request=None,
-    raw: bytes | None = None,
-) -> dict:
-    """One ``observations`` row as the sidecar writes it."""
-    response = raw if raw is not None else json.dumps(body).encode()
-    request_body = None if request is None else json.dumps(request).encode()
-    row = {
-        "observed_at": f"2026-11-{day:02d}T10:{second // 60:02d}:{second % 60:02d}.000000Z",
-        "service": "users-api",
-        "method": method,
-        "scheme": "http",
-        "host": "127.0.0.1",
-        "port": 9000,
-        "path": path,
-        "query": "",
-        "request_headers": "[]",
-        "request_media_type": "application/json" if request is not None else "",
-        "request_body": request_body,
-        "request_body_size": len(request_body or b""),
-        "request_body_truncated": 0,
-        "status": status,
-        "response_headers": json.dumps([["content-type", "application/json"]]),
-        "response_media_type": "application/json",
-        "response_body": response,
-        "response_body_size": len(response),
-        "response_body_truncated": 0,
-        "duration_ms": 1.5,
-        "error": None,
-    }
-    assert set(row) <= set(OBSERVATION_COLUMNS)
-    return row
-
-
-def store(path: Path):
-    return open_store(path, must_exist=False)
+from store_kit import new_store, users_observation
 
 
 def test_endpoints_keep_their_columns_and_hold_published_schemas(tmp_path):
-    db = store(tmp_path / "store.db")
+    db = new_store(tmp_path / "store.db")
     insert_observations(
         db,
         [
-            observation(1, {"id": 7, "email": "ada@example.com"}, second=1),
-            observation(2, {"id": 8, "email": None}, path="/users/8", second=2),
-            observation(2, {"id": 8}, method="PUT", request={"email": "x@y.io"}, second=3),
+            users_observation(1, {"id": 7, "email": "ada@example.com"}, second=1),
+            users_observation(2, {"id": 8, "email": None}, path="/users/8", second=2),
+            users_observation(2, {"id": 8}, method="PUT", request={"email": "x@y.io"}, second=3),
         ],
     )
     rows = infer_endpoints(db)
@@ -120,27 +77,27 @@ def test_endpoints_keep_their_columns_and_hold_published_schemas(tmp_path):
 
 
 def test_each_run_reads_only_observations_past_its_watermark(tmp_path):
-    db = store(tmp_path / "store.db")
-    insert_observations(db, [observation(1, {"id": n}, second=n) for n in range(3)])
+    db = new_store(tmp_path / "store.db")
+    insert_observations(db, [users_observation(1, {"id": n}, second=n) for n in range(3)])
     assert update_partials(db) == 3
     assert read_watermark(db, WATERMARK)[0] == 3
     assert read_watermark(db, WATERMARK)[1].startswith(PARTIALS_VERSION)
     assert update_partials(db) == 0
-    insert_observations(db, [observation(2, {"id": n}, second=n) for n in range(2)])
+    insert_observations(db, [users_observation(2, {"id": n}, second=n) for n in range(2)])
     assert update_partials(db) == 2
     assert read_watermark(db, WATERMARK)[0] == 5
     assert [row["observations"] for row in publish_endpoints(db)] == [5]
 
 
 def test_partials_are_kept_per_endpoint_per_day_as_round_tripping_json(tmp_path):
-    db = store(tmp_path / "store.db")
+    db = new_store(tmp_path / "store.db")
     insert_observations(
         db,
         [
-            observation(1, {"id": 1}),
-            observation(1, {"id": 2}, second=5),
-            observation(3, {"id": 3}),
-            observation(3, {"error": "gone"}, status=404),
+            users_observation(1, {"id": 1}),
+            users_observation(1, {"id": 2}, second=5),
+            users_observation(3, {"id": 3}),
+            users_observation(3, {"error": "gone"}, status=404),
         ],
     )
     infer_endpoints(db)
@@ -156,13 +113,13 @@ def test_partials_are_kept_per_endpoint_per_day_as_round_tripping_json(tmp_path)
 
 
 def test_a_window_publishes_only_its_days(tmp_path):
-    db = store(tmp_path / "store.db")
+    db = new_store(tmp_path / "store.db")
     insert_observations(
         db,
         [
-            observation(1, {"id": 1}),
-            observation(2, {"id": 2}),
-            observation(3, {"id": 3, "avatar": "https://cdn.example.com/3.png"}),
+            users_observation(1, {"id": 1}),
+            users_observation(2, {"id": 2}),
+            users_observation(3, {"id": 3, "avatar": "https://cdn.example.com/3.png"}),
         ],
     )
     everything = infer_endpoints(db)
@@ -176,8 +133,8 @@ def test_a_window_publishes_only_its_days(tmp_path):
 
 
 def test_partials_of_another_format_are_rebuilt_not_merged(tmp_path):
-    db = store(tmp_path / "store.db")
-    insert_observations(db, [observation(1, {"id": n}) for n in range(4)])
+    db = new_store(tmp_path / "store.db")
+    insert_observations(db, [users_observation(1, {"id": n}) for n in range(4)])
     infer_endpoints(db)
     run_in_write_transaction(db, lambda: write_watermark(db, WATERMARK, 4, "stats-v0"))
     assert update_partials(db) == 4
@@ -187,13 +144,13 @@ def test_partials_of_another_format_are_rebuilt_not_merged(tmp_path):
 
 
 def test_unfinished_and_non_json_observations(tmp_path):
-    db = store(tmp_path / "store.db")
+    db = new_store(tmp_path / "store.db")
     insert_observations(
         db,
         [
-            observation(1, {"id": 1}, status=None),  # connection failed: no status
-            observation(1, None, raw=b'{"ratio": NaN}'),  # Python parses it; JSON does not
-            observation(1, None, raw=b'{"ratio": 0.5}'),
+            users_observation(1, {"id": 1}, status=None),  # connection failed: no status
+            users_observation(1, None, raw=b'{"ratio": NaN}'),  # Python parses it; JSON does not
+            users_observation(1, None, raw=b'{"ratio": 0.5}'),
         ],
     )
     (row,) = infer_endpoints(db)
@@ -205,10 +162,10 @@ def test_unfinished_and_non_json_observations(tmp_path):
 def test_an_observation_whose_bodies_were_sampled_out_is_never_the_exemplar(tmp_path):
     # a store without the column would make this test meaningless: that is a failure
     assert "sampled_out" in OBSERVATION_COLUMNS, "the store lost its sampled_out column"
-    db = store(tmp_path / "store.db")
-    insert_observations(db, [observation(1, {"id": 1, "name": "ada"})])
+    db = new_store(tmp_path / "store.db")
+    insert_observations(db, [users_observation(1, {"id": 1, "name": "ada"})])
     assert infer_endpoints(db)[0]["exemplar_id"] == 1
-    sampled = {**observation(3, None), "response_body": None, "sampled_out": 1}
+    sampled = {**users_observation(3, None), "response_body": None, "sampled_out": 1}
     insert_observations(db, [sampled])
     (row,) = infer_endpoints(db)
     assert (row["exemplar_id"], row["observations"]) == (1, 2)
@@ -216,11 +173,11 @@ def test_an_observation_whose_bodies_were_sampled_out_is_never_the_exemplar(tmp_
 
 
 def test_rows_without_a_media_type_are_merged_not_duplicated(tmp_path):
-    db = store(tmp_path / "store.db")
+    db = new_store(tmp_path / "store.db")
     bare = {"response_media_type": None, "response_body": b"", "response_body_size": 0}
-    insert_observations(db, [{**observation(1, None), **bare}])
+    insert_observations(db, [{**users_observation(1, None), **bare}])
     infer_endpoints(db)
-    insert_observations(db, [{**observation(1, None), **bare}])
+    insert_observations(db, [{**users_observation(1, None), **bare}])
     (row,) = infer_endpoints(db)
     # no body: the media type is "" (an empty answer has no media type contract)
     assert (row["media_type"], row["observations"], row["response_schema"]) == ("", 2, None)
@@ -230,16 +187,16 @@ def test_rows_without_a_media_type_are_merged_not_duplicated(tmp_path):
 def test_a_run_that_loses_a_race_merges_on_top_of_the_winner(tmp_path, monkeypatch):
     """Another run moves the watermark while this one parses: nothing is counted twice."""
     path = tmp_path / "store.db"
-    db = store(path)
-    insert_observations(db, [observation(1, {"id": n}, second=n) for n in range(3)])
+    db = new_store(path)
+    insert_observations(db, [users_observation(1, {"id": n}, second=n) for n in range(3)])
     read_between = infer_module.iter_observations_between
     raced = []
 
     def racing(db_, after, upto):
         if not raced:
             raced.append(True)
-            other = store(path)
-            insert_observations(other, [observation(2, {"id": 9})])
+            other = new_store(path)
+            insert_observations(other, [users_observation(2, {"id": 9})])
             update_partials(other)
             other.close()
         yield from read_between(db_, after, upto)
@@ -253,10 +210,10 @@ def test_a_run_that_loses_a_race_merges_on_top_of_the_winner(tmp_path, monkeypat
 def test_stubs_are_written_from_incrementally_inferred_endpoints(tmp_path):
     from freshmock.generators.targets.wiremock import write_wiremock
 
-    db = store(tmp_path / "store.db")
-    insert_observations(db, [observation(1, {"id": 1, "name": "ada"})])
+    db = new_store(tmp_path / "store.db")
+    insert_observations(db, [users_observation(1, {"id": 1, "name": "ada"})])
     infer_endpoints(db)
-    insert_observations(db, [observation(2, {"id": 2, "name": None})])
+    insert_observations(db, [users_observation(2, {"id": 2, "name": None})])
     infer_endpoints(db)
     written = write_wiremock(read_model(db), tmp_path / "stubs")
     mappings = [json.loads(stub.path.read_text()) for stub in written]
@@ -282,11 +239,11 @@ ROW = st.tuples(st.integers(1, 4), st.sampled_from(["/users/1", "/users/2", "/te
 def _runs_after_every_batch_equal_one_run_over_everything(rows, data):
     cuts = sorted(data.draw(st.sets(st.integers(1, len(rows)), max_size=4), label="cuts"))
     observations = [
-        observation(day, body, path=path, second=index)
+        users_observation(day, body, path=path, second=index)
         for index, (day, path, body) in enumerate(rows)
     ]
     with tempfile.TemporaryDirectory() as folder:
-        batched, once = store(Path(folder) / "batched.db"), store(Path(folder) / "once.db")
+        batched, once = new_store(Path(folder) / "batched.db"), new_store(Path(folder) / "once.db")
         start = 0
         for cut in [*cuts, len(rows)]:
             if cut > start:

@@ -244,3 +244,42 @@ def test_no_module_imports_the_bare_folder_names():
 def test_templates_ship_as_package_data():
     templates = resources.files("freshmock.generators.targets") / "templates"
     assert (templates / "wiremock_mapping.json.j2").is_file()
+
+
+def _test_modules_imported(sources: dict[str, str]) -> dict[str, list[str]]:
+    """The ``test_*`` modules each of ``sources`` (name -> text) imports.
+
+    A test module is what pytest collects, not a library: importing one runs
+    its module-level fixtures and tests' setup twice and ties two test files
+    together; what both need belongs in a kit (``tests/*_kit.py``).
+    """
+    found = {}
+    for name, source in sources.items():
+        tops = set()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                tops |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                tops.add(node.module.split(".")[0])
+        imported = sorted(t for t in tops if t.startswith("test_") and t != name)
+        if imported:
+            found[name] = imported
+    return found
+
+
+def test_no_test_module_imports_another():
+    sources = {path.stem: path.read_text() for path in sorted((REPO / "tests").rglob("*.py"))}
+    assert len([n for n in sources if n.startswith("test_")]) >= 60  # the suite was read
+    assert _test_modules_imported(sources) == {}
+
+
+def test_the_test_import_check_fails_on_a_planted_import():
+    planted = {
+        "test_a": "from test_b import helper\n",
+        "verify_kit": "import json\nimport test_c as c\n",
+        "test_d": "def f():\n    from test_e.sub import x\n",  # inside a function too
+        "test_f": "from store_kit import observation_row\nimport testing\nfrom . import test_g\n",
+        "test_h": "from x import test_helper\n",  # a name called test_*, not a module
+    }
+    assert _test_modules_imported(planted) == {
+        "test_a": ["test_b"], "verify_kit": ["test_c"], "test_d": ["test_e"]}

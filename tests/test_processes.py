@@ -19,9 +19,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from test_lifecycle import freshmock_command
 
 from capture_kit import Upstream
+from conftest import freshmock_command
 
 CONNECTIONS = 60
 REQUESTS_PER_CONNECTION = 5

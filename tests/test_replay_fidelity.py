@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from graphql_service import graphql_app
 from replay_kit import (
     NoStub,
     Outcome,
@@ -30,16 +31,14 @@ from replay_kit import (
     botocore_over,
     chain,
     fidelity,
-    graphql_server,
+    graphql_transport,
     graphql_workload,
     httpx_sender,
-    httpx_transport,
-    moto_server,
     requests_sender,
-    requests_transport,
     run_calls,
     websocket_subscribe,
 )
+from rpc_servers import graphql_server, moto_server
 
 from conftest import REPO, freshmock_command, recording_with_config, running_peer
 
@@ -72,7 +71,7 @@ def recording(tmp_path_factory, aws_environment) -> Recording:
     """Both workloads through one `freshmock record --config` with two dependencies."""
     folder = tmp_path_factory.mktemp("replay")
     db = folder / "store.db"
-    with moto_server() as aws_url, graphql_server() as graphql_url:
+    with moto_server() as aws_url, graphql_server(graphql_app()) as graphql_url:
         config = folder / "freshmock.toml"
         config.write_text(
             f'[record]\ndb = "{db}"\n'
@@ -88,7 +87,7 @@ def recording(tmp_path_factory, aws_environment) -> Recording:
 
             live = {"aws": run_calls(aws_workload(f"http://127.0.0.2:{ports['aws']}"))}
             with httpx.Client(timeout=30) as client:
-                post, get = httpx_transport(client)
+                post, get = graphql_transport(client)
                 live["graphql"] = run_calls(graphql_workload(
                     f"http://127.0.0.3:{ports['graphql']}", post, get, websocket_subscribe))
     for service, outcomes in live.items():
@@ -143,7 +142,7 @@ def replay_on_wiremock(root: Path, service: str) -> list[Outcome]:
         import httpx
 
         with httpx.Client(timeout=30) as client:
-            post, get = httpx_transport(client)
+            post, get = graphql_transport(client)
             return run_calls(graphql_workload(url, post, get, websocket_subscribe),
                              unmatched=unmatched)
 
@@ -187,7 +186,7 @@ def test_vcr_cassette_replays_the_workload(recording, service):
             import httpx
 
             with httpx.Client(timeout=30) as client:
-                post, get = httpx_transport(client)
+                post, get = graphql_transport(client)
                 replayed = run_calls(graphql_workload(base_url, post, get,
                                                       _no_websocket("vcrpy")),
                                      no_stub=_vcr_refused)
@@ -237,12 +236,12 @@ def test_pytest_fixtures_replay_the_workload(recording, pytest_stubs, service, l
                 requests.Session() as session:
             stubs.register_responses(mock, base_url)
             replayed = _replay_fixture(service, base_url, requests_sender(session),
-                                       requests_transport(session), library)
+                                       graphql_transport(session), library)
     else:
         with respx.mock(assert_all_called=False) as router, httpx.Client(timeout=30) as client:
             stubs.register_respx(router, base_url)
             replayed = _replay_fixture(service, base_url, httpx_sender(client),
-                                       httpx_transport(client), library)
+                                       graphql_transport(client), library)
     check(f"pytest-{library}", service, recording.live[service], replayed)
 
 
@@ -300,7 +299,7 @@ def test_requests_never_recorded_never_get_a_recorded_error(recording, pytest_st
     graphql = _import_stubs(pytest_stubs, "graphql")
     with respx.mock(assert_all_called=False) as router, httpx.Client(timeout=30) as client:
         graphql.register_respx(router, graphql.BASE_URL)
-        post, _ = httpx_transport(client)
+        post, _ = graphql_transport(client)
         novel += run_calls([("GetUser 42", lambda: post(
             graphql.BASE_URL + "/graphql",
             {"query": "query GetUser($id: ID!) { user(id: $id) { id name email } }",

@@ -7,13 +7,8 @@ the stubs `freshmock generate` writes on the server's store.
 
 from __future__ import annotations
 
-import os
-import queue
 import signal
 import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -26,83 +21,19 @@ from freshmock.proxy.store import count_observations, insert_observations, open_
 
 from conftest import refused_port
 from golden_store import build_golden_store, golden_rows
+from serve_kit import FRESHMOCK, Server, scrubbed_env
 
-FRESHMOCK = str(Path(sys.executable).parent / "freshmock")
 TOKEN = "test-token-0123456789abcdef"
-_SCRUBBED_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "FRESHMOCK_TOKEN_FILE", "FRESHMOCK_DB")
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k.upper() not in _SCRUBBED_ENV}
 
 
 def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([FRESHMOCK, *map(str, args)], capture_output=True, text=True,
-                          timeout=60, env=_env(), cwd=cwd)
+                          timeout=60, env=scrubbed_env(), cwd=cwd)
 
 
 def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
             if p.is_file()}
-
-
-class Server:
-    """``freshmock serve`` in a subprocess of its own session."""
-
-    def __init__(self, db: Path, token_file: Path) -> None:
-        self.process = subprocess.Popen(
-            [FRESHMOCK, "serve", "--db", str(db), "--port", "0", "--token-file", str(token_file)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(),
-            start_new_session=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.log: list[str] = []
-        self._drainer = threading.Thread(target=self._drain, daemon=True)
-        self._drainer.start()
-        self.url = self._announced_url()
-        self._wait_healthy()
-
-    def _drain(self) -> None:
-        for line in self.process.stderr:
-            self.log.append(line)
-            self.lines.put(line)
-
-    def _announced_url(self) -> str:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.process.poll() is not None:
-                    break
-                continue
-            if "serving" in line:
-                return line.split(" on ", 1)[1].split()[0]
-        self.stop()
-        pytest.fail(f"freshmock serve did not start: {''.join(self.log)}")
-
-    def _wait_healthy(self) -> None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", trust_env=False).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        self.stop()
-        pytest.fail("freshmock serve never answered /healthz")
-
-    def stop(self, signum: int = signal.SIGTERM) -> int:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signum)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        self._drainer.join(timeout=5)
-        self.process.stderr.close()
-        return self.process.returncode
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from freshmock.generators.targets.vcr import write_vcr_cassettes, yaml_body, yam
 from freshmock.proxy.store import insert_observations, list_endpoints, open_store
 
 from golden_store import build_golden_store
+from store_kit import observation_row
 
 BASE_URL = "http://demo-shop"  # does not resolve: the cassette is the only way to an answer
 
@@ -206,18 +207,12 @@ BINARY = bytes(range(256)) + b"\xff\xfe"
 def _row(second: int, path: str, body: bytes, media_type: str, *, status: int = 200,
          query: str = "", headers=None, method: str = "GET", request: bytes | None = None,
          request_media_type: str = "") -> dict:
-    response_headers = headers or ([["Content-Type", media_type]] if media_type else [])
-    return {
-        "observed_at": f"2026-11-20T10:00:{second:02d}.000000Z", "service": TRICKY_SERVICE,
-        "method": method, "scheme": "http", "host": "tricky.internal", "port": 80,
-        "path": path, "query": query, "request_headers": "[]",
-        "request_media_type": request_media_type, "request_body": request,
-        "request_body_size": len(request or b""), "request_body_truncated": 0,
-        "status": status, "response_headers": json.dumps(response_headers),
-        "response_media_type": media_type, "response_body": body,
-        "response_body_size": len(body), "response_body_truncated": 0,
-        "duration_ms": 1.0, "error": None,
-    }
+    return observation_row(
+        observed_at=f"2026-11-20T10:00:{second:02d}.000000Z", service=TRICKY_SERVICE,
+        method=method, host="tricky.internal", path=path, query=query, request=request,
+        request_media_type=request_media_type, status=status, body=body,
+        media_type=media_type,
+        response_headers=headers or ([["Content-Type", media_type]] if media_type else []))
 
 
 def _tricky_rows() -> list[dict]:

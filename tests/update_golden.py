@@ -39,7 +39,7 @@ def stub_outputs(work: Path) -> dict[str, dict[str, bytes]]:
 
 
 def drift_outputs(work: Path) -> dict[str, bytes]:
-    from test_drift import record  # records through the real proxy: needs 127.0.0.1
+    from drift_service import record  # records through the real proxy: needs 127.0.0.1
 
     db = work / "drift.db"
     record(db, 1, "2026-10-05")

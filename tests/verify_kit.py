@@ -10,17 +10,11 @@ mappings with ``__files``. Against v2 they carry planted findings, listed in
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
-from contextlib import closing
 from pathlib import Path
 
-from freshmock.generators.workflows.demo.run import drive
-from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
-
 from conftest import freshmock_command
-from drift_service import DriftService
-from test_drift import record
+from drift_service import record
 
 # Three calls of an unknown route (404 at both versions): fewer than any drift
 # rule decides on, old (30 current objects) or new (5 per side).
@@ -51,16 +45,7 @@ def drifted_store(tmp_path_factory) -> Path:
 
 def _record_thin(db: Path, day: str, calls=THIN_CALLS) -> None:
     """``calls`` to the v2 service recorded into ``db`` on ``day`` (13:00, after v2's traffic)."""
-    with closing(sqlite3.connect(db)) as connection:
-        before = connection.execute("select max(id) from observations").fetchone()[0]
-    with DriftService(2) as service:
-        config = SidecarConfig(str(db), upstream=service.url, listen_port=0, service="orders-api")
-        with SidecarThread(config) as sidecar:
-            drive(sidecar.port, calls)
-    with closing(sqlite3.connect(db)) as connection, connection:
-        connection.execute(
-            "update observations set observed_at = ? || printf('%06d', id) || 'Z' where id > ?",
-            [f"{day}T13:00:00.", before])
+    record(db, 2, day, calls=calls, at="13:00:00")
 
 
 V1_ORDER = {

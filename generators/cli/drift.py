@@ -115,22 +115,29 @@ def check(
     """Fail when any stub's dependency was last observed longer ago than --max-age.
 
     The gate a consumer's CI runs before trusting its mocks: exit 0 when
-    every stub is fresh, 1 naming each stale stub and its age, 2 for usage
+    every stub is fresh, 1 naming each stale stub and its age (or a stub whose
+    age cannot be read), 2 for usage
     errors (no stubs found, a bad --max-age).
     """
     from datetime import UTC, datetime
 
     from freshmock.generators.model.window import age_budget
-    from freshmock.generators.workflows.check import describe_age, stale_stubs
+    from freshmock.generators.workflows.check import check_stubs, describe_age
 
-    ages, stale = stale_stubs(folder, age_budget(max_age), datetime.now(UTC))
+    result = check_stubs(folder, age_budget(max_age), datetime.now(UTC))
+    code = ExitCode.CHECK_FAILED if result.failed else ExitCode.OK
     if as_json:
-        emit_json({"max_age": max_age, "stubs": len(ages), "stale": [
+        emit_json({"max_age": max_age, "stubs": len(result.ages), "stale": [
             {"path": str(a.path), "endpoint": a.endpoint, "age_seconds": a.age.total_seconds()}
-            for a in stale]})
-        raise typer.Exit(ExitCode.CHECK_FAILED if stale else ExitCode.OK)
-    for item in stale:
+            for a in result.stale], "unstamped": [
+            {"path": str(u.path), "why": u.why} for u in result.unstamped]})
+        raise typer.Exit(code)
+    for item in result.stale:
         typer.echo(f"stale: {item.path}  {item.endpoint}  last observed "
                    f"{describe_age(item.age)} ago (budget {max_age})")
-    typer.echo(f"{len(ages) - len(stale)} of {len(ages)} stubs observed within {max_age}")
-    raise typer.Exit(ExitCode.CHECK_FAILED if stale else ExitCode.OK)
+    for missing in result.unstamped:
+        typer.echo(f"unstamped: {missing.path}  {missing.why}")
+    typer.echo(f"{len(result.ages) - len(result.stale)} of {len(result.ages)} stubs observed "
+               f"within {max_age}"
+               + (f"; {len(result.unstamped)} state no age" if result.unstamped else ""))
+    raise typer.Exit(code)

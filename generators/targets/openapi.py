@@ -34,6 +34,11 @@ from freshmock.generators.targets.emit import (
     slug,
     write_generated,
 )
+from freshmock.generators.targets.stamp import (
+    OPENAPI_LAST_OBSERVED,
+    OPENAPI_OBSERVATIONS,
+    openapi_stamp,
+)
 from freshmock.generators.targets.templating import environment
 
 _INTEGER = re.compile(r"^-?\d+$")
@@ -123,12 +128,12 @@ def build_document(service: str, endpoints: Sequence[Endpoint]) -> dict:
             operation = endpoint.operation
             response = responses.setdefault(str(endpoint.status), {
                 "description": _STATUS_TEXT.get(endpoint.status, "Observed response"),
-                "x-freshmock-last-observed": endpoint.last_seen,
-                "x-freshmock-observations": 0,
+                OPENAPI_LAST_OBSERVED: endpoint.last_seen,
+                OPENAPI_OBSERVATIONS: 0,
             })
-            response["x-freshmock-observations"] += endpoint.observations
-            response["x-freshmock-last-observed"] = max(response["x-freshmock-last-observed"],
-                                                        endpoint.last_seen)
+            response[OPENAPI_OBSERVATIONS] += endpoint.observations
+            response[OPENAPI_LAST_OBSERVED] = max(response[OPENAPI_LAST_OBSERVED],
+                                                     endpoint.last_seen)
             example = exemplar.response_json if exemplar.has_response_json() else (
                 exemplar.response_text())
             if endpoint.media_type or example is not None:
@@ -143,15 +148,15 @@ def build_document(service: str, endpoints: Sequence[Endpoint]) -> dict:
             if operation:
                 entry = rpc.setdefault(operation, {
                     "operation": operation, "discriminator": endpoint.discriminator,
-                    "x-freshmock-observations": 0, "x-freshmock-last-observed": ""})
-                entry["x-freshmock-observations"] += endpoint.observations
-                entry["x-freshmock-last-observed"] = max(entry["x-freshmock-last-observed"],
-                                                         endpoint.last_seen)
+                    OPENAPI_OBSERVATIONS: 0, OPENAPI_LAST_OBSERVED: ""})
+                entry[OPENAPI_OBSERVATIONS] += endpoint.observations
+                entry[OPENAPI_LAST_OBSERVED] = max(entry[OPENAPI_LAST_OBSERVED],
+                                                      endpoint.last_seen)
         operation = {
             "operationId": slug(f"{method} {template}").replace("-", "_"),
             "responses": responses,
-            "x-freshmock-last-observed": max(e.last_seen for e in variants),
-            "x-freshmock-observations": sum(e.observations for e in variants),
+            **openapi_stamp((e.last_seen for e in variants),
+                            (e.observations for e in variants)),
         }
         if rpc:
             operation["x-freshmock-operations"] = [rpc[name] for name in sorted(rpc)]
@@ -168,8 +173,8 @@ def build_document(service: str, endpoints: Sequence[Endpoint]) -> dict:
             "title": service,
             "version": "observed",
             "description": f"What {service} was observed to do, recorded by freshmock.",
-            "x-freshmock-last-observed": max(e.last_seen for e in endpoints),
-            "x-freshmock-observations": sum(e.observations for e in endpoints),
+            **openapi_stamp((e.last_seen for e in endpoints),
+                            (e.observations for e in endpoints)),
         },
         "paths": paths,
     }
@@ -192,5 +197,5 @@ def write_openapi(
         written.append(WrittenDocument(service_name, target, document))
     if service is None:  # every dependency was written: a document of none other is stale
         remove_stale(out_dir, "*.openapi.json", [w.path for w in written],
-                     json_has("info", "x-freshmock-last-observed"))
+                     json_has("info", OPENAPI_LAST_OBSERVED))
     return written

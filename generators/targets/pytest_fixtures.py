@@ -29,6 +29,7 @@ from freshmock.generators.targets.emit import (
     slug,
     write_generated,
 )
+from freshmock.generators.targets.stamp import is_pytest_module, observed
 from freshmock.generators.targets.stub_headers import body_is_verbatim, replayed_headers
 from freshmock.generators.targets.templating import environment
 from freshmock.generators.targets.variants import (
@@ -169,9 +170,7 @@ def build_entries(model: Model, endpoints: list[Endpoint]) -> list[dict]:
             "answers": ANSWERS_NONE if websocket else _ANSWERS[stub.kind],
             "request": _request(stub),
             "response": _response(exemplar),
-            "first_observed": endpoint.first_seen,
-            "last_observed": endpoint.last_seen,
-            "observations": endpoint.observations,
+            **observed(endpoint.first_seen, endpoint.last_seen, endpoint.observations),
         }
         if exemplar.synthesized:
             entry["synthesized"] = list(exemplar.synthesized)
@@ -217,5 +216,5 @@ def write_pytest_fixtures(
         written.append(WrittenModule(service_name, target, target.stem, fixtures, endpoints))
     if service is None:  # every dependency was written: a module of none other is stale
         remove_stale(out_dir, "*_stubs.py", [w.path for w in written],
-                     lambda text: "as freshmock last observed it; regenerate" in text[:300])
+                     is_pytest_module)
     return written

@@ -19,6 +19,7 @@ from freshmock.generators.targets.emit import (
     slug,
     write_generated,
 )
+from freshmock.generators.targets.stamp import SCHEMA_KEY, json_stamp
 from freshmock.generators.targets.templating import environment
 
 
@@ -33,15 +34,11 @@ def _document(endpoint: Endpoint, part: str) -> dict | None:
     published = endpoint.response_schema if part == "response" else endpoint.request_schema
     if not published:
         return None
-    return {**published, "x-freshmock": {  # a copy: the model's schema stays as published
-        "service": endpoint.service,
-        "endpoint": f"{endpoint.method} {endpoint.path_template}",
-        "status": endpoint.status,
-        "media_type": endpoint.media_type,
+    return {**published, SCHEMA_KEY: {  # a copy: the model's schema stays as published
+        **json_stamp(endpoint.service, endpoint.method, endpoint.path_template,
+                     endpoint.status, endpoint.media_type, endpoint.first_seen,
+                     endpoint.last_seen, endpoint.observations),
         "part": part,
-        "first_observed": endpoint.first_seen,
-        "last_observed": endpoint.last_seen,
-        "observations": endpoint.observations,
     }}
 
 
@@ -71,10 +68,10 @@ def write_schema_files(
                 write_generated(target, text)
                 written.append(WrittenSchema(service_name, target, endpoint))
         remove_stale(folder, "*.schema.json", {stub.path for stub in written},
-                     json_has("x-freshmock"))
+                     json_has(SCHEMA_KEY))
     if service is None:  # a dependency no longer observed: its schemas go too
         written_dirs = {stub.path.parent for stub in written}
         for folder in sorted(p for p in out_dir.iterdir() if p.is_dir()):
             if folder not in written_dirs:
-                remove_stale(folder, "*.schema.json", (), json_has("x-freshmock"))
+                remove_stale(folder, "*.schema.json", (), json_has(SCHEMA_KEY))
     return written

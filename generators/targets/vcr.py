@@ -47,6 +47,7 @@ from freshmock.generators.targets.emit import (
     slug,
     write_generated,
 )
+from freshmock.generators.targets.stamp import cassette_stamp, interaction_stamp, is_cassette
 from freshmock.generators.targets.stub_headers import body_is_verbatim, replayed_headers
 from freshmock.generators.targets.templating import environment
 from freshmock.generators.targets.variants import (
@@ -292,6 +293,10 @@ def _interaction(stub: Stub, base_url: str) -> dict:
         notes.append(f"on record: answers only a request with {VARIANT_HEADER}: {stub.name}")
     return {
         "endpoint": endpoint,
+        "stamp": yaml_comment(interaction_stamp(
+            endpoint["method"], endpoint["path_template"], endpoint["status"],
+            endpoint["media_type"], endpoint["first_seen"], endpoint["last_seen"],
+            endpoint["observations"])),
         "notes": notes,
         "method": exemplar.method,
         "uri": base_url + quote(exemplar.url, safe=_URI_SAFE),
@@ -351,6 +356,7 @@ def write_vcr_cassettes(
                        f"VCR.py cassette of {service_name}")
         text = env.get_template("vcr_cassette.yaml.j2").render(
             service=service_name,
+            stamp=yaml_comment(cassette_stamp(service_name)),
             base_url=service_url,
             last_observed=max(e.last_seen for e in endpoints),
             observations=sum(e.observations for e in endpoints),
@@ -364,5 +370,5 @@ def write_vcr_cassettes(
                                        sum(stub.exemplar.response_truncated for stub in ordered)))
     if service is None:  # every dependency was written: a cassette of none other is stale
         remove_stale(out_dir, "*.yaml", [w.path for w in written],
-                     lambda text: text.startswith("# freshmock: VCR.py cassette of "))
+                     is_cassette)
     return written

@@ -28,6 +28,7 @@ from freshmock.generators.targets.emit import (
     slug,
     write_generated,
 )
+from freshmock.generators.targets.stamp import WIREMOCK_KEYS, json_stamp
 from freshmock.generators.targets.stub_headers import body_is_verbatim, replayed_headers
 from freshmock.generators.targets.templating import environment
 from freshmock.generators.targets.variants import (
@@ -184,16 +185,12 @@ def render_mapping(env, stub: Stub, with_statistics: bool) -> tuple[str, dict, b
     priority = TEMPLATE_PRIORITY if stub.kind == DEFAULT else (
         EXACT_REQUEST_PRIORITY if stub.kind == EXACT else RECORD_PRIORITY)
     metadata = {
-        "service": endpoint.service,
-        "endpoint": f"{endpoint.method} {endpoint.path_template}",
-        "status": endpoint.status,
-        "media_type": endpoint.media_type,
+        **json_stamp(endpoint.service, endpoint.method, endpoint.path_template,
+                     endpoint.status, endpoint.media_type, endpoint.first_seen,
+                     endpoint.last_seen, endpoint.observations),
         **({"operation": endpoint.operation, "discriminator": endpoint.discriminator}
            if endpoint.operation else {}),
         "stub": stub.kind,
-        "first_observed": endpoint.first_seen,
-        "last_observed": endpoint.last_seen,
-        "observations": endpoint.observations,
         "exemplar": {"method": exemplar.method, "url": exemplar.url},
         "exemplar_truncated": truncated,
         **({"synthesized": list(exemplar.synthesized)} if exemplar.synthesized else {}),
@@ -241,10 +238,10 @@ def write_wiremock(
             write_generated(target, text)
             keep.add(target)
             written.append(WrittenStub(service_name, target, stub.endpoint, truncated))
-        remove_stale(mappings, "*.json", keep, json_has("metadata", "freshmock"))
+        remove_stale(mappings, "*.json", keep, json_has(*WIREMOCK_KEYS))
     if service is None:  # a dependency no longer observed: its mappings go too
         written_dirs = {stub.path.parent for stub in written}
         for folder in sorted(out_dir.glob("*/mappings")):
             if folder not in written_dirs:
-                remove_stale(folder, "*.json", (), json_has("metadata", "freshmock"))
+                remove_stale(folder, "*.json", (), json_has(*WIREMOCK_KEYS))
     return written

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from json.decoder import scanstring
 
@@ -58,11 +59,8 @@ def _value(text: str, at: int) -> tuple[Span, int]:
 
 def _object(text: str, at: int) -> tuple[Span, int]:
     span = Span(at, at, {})
-    at = _skip(text, at + 1)
-    if text[at:at + 1] == "}":
-        span.end = at + 1
-        return span, span.end
-    while True:
+
+    def member(at: int) -> int:
         if text[at:at + 1] != '"':
             raise ValueError(f"expected a key at offset {at}")
         key_start = at
@@ -73,34 +71,40 @@ def _object(text: str, at: int) -> tuple[Span, int]:
         child, at = _value(text, _skip(text, at + 1))
         span.members[key] = (key_start, child)
         span.value[key] = child.value
-        at = _skip(text, at)
-        if text[at:at + 1] == ",":
-            at = _skip(text, at + 1)
-            continue
-        if text[at:at + 1] == "}":
-            span.end = at + 1
-            return span, span.end
-        raise ValueError(f"expected ',' or '}}' at offset {at}")
+        return at
+
+    return _elements(text, span, "}", member)
 
 
 def _array(text: str, at: int) -> tuple[Span, int]:
     span = Span(at, at, [])
-    at = _skip(text, at + 1)
-    if text[at:at + 1] == "]":
-        span.end = at + 1
-        return span, span.end
-    while True:
+
+    def item(at: int) -> int:
         child, at = _value(text, at)
         span.items.append(child)
         span.value.append(child.value)
-        at = _skip(text, at)
+        return at
+
+    return _elements(text, span, "]", item)
+
+
+def _elements(text: str, span: Span, close: str,
+              element: Callable[[int], int]) -> tuple[Span, int]:
+    """Parse the comma-separated elements of the container opening at ``span.start``
+    (``element`` reads one at an offset, returns where it ends) up to ``close``."""
+    at = _skip(text, span.start + 1)
+    if text[at:at + 1] == close:
+        span.end = at + 1
+        return span, span.end
+    while True:
+        at = _skip(text, element(at))
         if text[at:at + 1] == ",":
             at = _skip(text, at + 1)
             continue
-        if text[at:at + 1] == "]":
+        if text[at:at + 1] == close:
             span.end = at + 1
             return span, span.end
-        raise ValueError(f"expected ',' or ']' at offset {at}")
+        raise ValueError(f"expected ',' or '{close}' at offset {at}")
 
 
 def line_of(text: str, offset: int) -> int:
