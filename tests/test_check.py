@@ -128,12 +128,12 @@ _OVERRIDES = {
 @pytest.mark.parametrize("target", sorted(_OVERRIDES))
 def test_an_override_that_rearranges_the_stamps_neighbourhood_still_checks(target, tmp_path):
     db = build_golden_store(tmp_path / "store.db")
-    TARGETS[target].writer()(db, tmp_path / "built-in")
+    TARGETS[target].writer()(read_model(db), tmp_path / "built-in")
     template, replacements = _OVERRIDES[target]
     mine = tmp_path / "templates"
     mine.mkdir()
     (mine / template).write_text(_reworded(template, replacements))
-    TARGETS[target].writer()(db, tmp_path / "mine", templates_dir=mine)
+    TARGETS[target].writer()(read_model(db), tmp_path / "mine", templates_dir=mine)
     (written,) = [p for p in (tmp_path / "mine").rglob("*") if p.is_file()]
     assert "last observed" not in written.read_text().splitlines()[1]  # reworded
 
@@ -154,9 +154,9 @@ def test_a_stub_without_its_stamp_is_reported_not_fresh(tmp_path):
     # a careless override: drops the interactions' freshness lines
     (mine / "vcr_cassette.yaml.j2").write_text(_reworded(
         "vcr_cassette.yaml.j2", [("{{ interaction.stamp }}\n", "")]))
-    TARGETS["vcr"].writer()(db, out, templates_dir=mine)
+    TARGETS["vcr"].writer()(read_model(db), out, templates_dir=mine)
     mapping_dir = tmp_path / "wiremock"
-    TARGETS["wiremock"].writer()(db, mapping_dir)
+    TARGETS["wiremock"].writer()(read_model(db), mapping_dir)
     mapping = next(mapping_dir.rglob("*.json"))
     document = json.loads(mapping.read_text())
     del document["metadata"]["freshmock"]["last_observed"]

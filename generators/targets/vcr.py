@@ -294,9 +294,9 @@ def _interaction(stub: Stub, base_url: str) -> dict:
     return {
         "endpoint": endpoint,
         "stamp": yaml_comment(interaction_stamp(
-            endpoint["method"], endpoint["path_template"], endpoint["status"],
-            endpoint["media_type"], endpoint["first_seen"], endpoint["last_seen"],
-            endpoint["observations"])),
+            endpoint.method, endpoint.path_template, endpoint.status,
+            endpoint.media_type, endpoint.first_seen, endpoint.last_seen,
+            endpoint.observations)),
         "notes": notes,
         "method": exemplar.method,
         "uri": base_url + quote(exemplar.url, safe=_URI_SAFE),
