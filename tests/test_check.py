@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from freshmock.generators.model.tables import list_endpoints
 from freshmock.generators.targets import TARGETS
 from freshmock.generators.workflows.check import parse_timestamp, stub_ages
-from freshmock.proxy.store import list_endpoints
 
 from conftest import freshmock_command
 from golden_store import build_golden_store

@@ -22,6 +22,7 @@ import requests
 import responses
 
 from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.model.tables import list_endpoints
 from freshmock.generators.targets.pytest_fixtures import (
     python_literal,
     render_module,
@@ -29,7 +30,7 @@ from freshmock.generators.targets.pytest_fixtures import (
 )
 from freshmock.generators.targets.templating import environment
 from freshmock.generators.workflows.demo.service import demo_requests
-from freshmock.proxy.store import get_observation, insert_observations, list_endpoints, open_store
+from freshmock.proxy.store import get_observation, insert_observations, open_store
 
 from conftest import REPO
 from golden_store import build_golden_store, golden_rows

@@ -155,7 +155,7 @@ def endpoints(
     [paths] literals or templates (docs/paths.md).
     """
     from freshmock.generators.model.infer import merged_values
-    from freshmock.proxy.store import list_endpoints
+    from freshmock.generators.model.tables import list_endpoints
 
     store = _open(db, read_only=True)
     rows = list_endpoints(store)

@@ -146,12 +146,12 @@ def refresh(
     folder and the PR body are written beside their place and moved in
     together at the end; an interrupted refresh leaves OUT as it was.
     """
+    from freshmock.generators.model.tables import list_endpoints
     from freshmock.generators.workflows.refresh import (
         check_git_repository,
         commit_refresh,
         refresh_stubs,
     )
-    from freshmock.proxy.store import list_endpoints
 
     chosen = [name.strip() for name in targets.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in TARGETS]

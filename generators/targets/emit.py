@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from freshmock.proxy.store import list_endpoints
+from freshmock.generators.model.tables import list_endpoints
 
 _SLUG = re.compile(r"[^a-z0-9_]+")
 

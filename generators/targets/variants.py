@@ -46,7 +46,7 @@ from freshmock.generators.model.paths import is_parameter
 from freshmock.generators.targets.stub_headers import replayed_headers
 from freshmock.proxy.errors import FreshmockError
 from freshmock.proxy.redaction import is_redacted
-from freshmock.proxy.store import OBSERVATIONS
+from freshmock.proxy.store import iter_recent_replies, observations_by_id
 
 DEFAULT, EXACT, RECORD = "default", "exact", "record"
 # Request headers that can change the answer for the same path and body
@@ -227,29 +227,23 @@ def _templater(db: sqlite_utils.Database, service: str):
     return by_service[service]
 
 
+_ROW_COLUMNS = ("id", "observed_at", "path", "query", "request_headers", "request_media_type",
+                "request_body", "request_body_truncated", "response_media_type",
+                "response_body_sha256", "response_body_size", "response_headers", "operation",
+                "discriminator")
+
+
 def _rows(db: sqlite_utils.Database, endpoint: dict) -> list[dict]:
     """The endpoint's recorded requests with kept bodies, newest first."""
-    sql = (f"select id, observed_at, path, query, request_headers, request_media_type, "
-           f"request_body, request_body_truncated, response_media_type, response_body_sha256, "
-           f"response_body_size, response_headers, operation, discriminator "
-           f"from {OBSERVATIONS} "
-           f"where service = ? and method = ? and status = ? "
-           f"and observed_at >= ? and observed_at <= ? "
-           f"and coalesce(sampled_out, 0) = 0 "
-           f"and error is null order by id desc limit {MAX_ROWS_PER_ENDPOINT * 4}")
-    args = [endpoint["service"], endpoint["method"], endpoint["status"],
-            endpoint["first_seen"], endpoint["last_seen"]]
+    candidates = iter_recent_replies(
+        db, _ROW_COLUMNS, endpoint["service"], endpoint["method"], endpoint["status"],
+        endpoint["first_seen"], endpoint["last_seen"], limit=MAX_ROWS_PER_ENDPOINT * 4)
     pattern = _template_regex(endpoint["path_template"])
     templater = _templater(db, endpoint["service"])
     media_type = endpoint["media_type"] or ""
     rules = stored_rules(db)
     rows = []
-    for row in db.execute(sql, args).fetchall():
-        row = dict(zip(("id", "observed_at", "path", "query", "request_headers",
-                        "request_media_type", "request_body", "request_body_truncated",
-                        "response_media_type", "response_body_sha256", "response_body_size",
-                        "response_headers", "operation", "discriminator"),
-                       row, strict=True))
+    for row in candidates:
         if (row["response_media_type"] or "") != media_type and not (
                 media_type == "" and not row["response_body_size"]):
             continue
@@ -268,8 +262,7 @@ def _rows(db: sqlite_utils.Database, endpoint: dict) -> list[dict]:
 
 
 def _stored_body_digest(db: sqlite_utils.Database, row_id: int) -> str:
-    (data,) = db.execute(f"select response_body from {OBSERVATIONS} where id = ?",
-                         [row_id]).fetchone()
+    data = observations_by_id(db, [row_id], ("id", "response_body"))[row_id]["response_body"]
     return hashlib.sha256(data or b"").hexdigest()
 
 
@@ -391,13 +384,14 @@ def route_stubs(db: sqlite_utils.Database, endpoints: list[dict]) -> list[Stub]:
 
 
 def _default_answer(db: sqlite_utils.Database, endpoint: dict) -> tuple | None:
-    row = db.execute(f"select response_body_sha256, response_headers from {OBSERVATIONS} "
-                     "where id = ?", [endpoint.get("exemplar_id")]).fetchone()
+    exemplar_id = endpoint.get("exemplar_id")
+    row = observations_by_id(db, [] if exemplar_id is None else [exemplar_id],
+                             ("id", "response_body_sha256", "response_headers")).get(exemplar_id)
     if row is None:
         return None
     return (endpoint["status"], endpoint["media_type"] or "",
-            row[0] or _stored_body_digest(db, endpoint["exemplar_id"]),
-            headers_digest(endpoint["status"], row[1]))
+            row["response_body_sha256"] or _stored_body_digest(db, exemplar_id),
+            headers_digest(endpoint["status"], row["response_headers"]))
 
 
 def service_stubs(db: sqlite_utils.Database, endpoints: list[dict]) -> list[Stub]:

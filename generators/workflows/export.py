@@ -26,18 +26,12 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from freshmock.generators.model.tables import ENDPOINT_KEY, list_endpoints, replace_endpoints
 from freshmock.generators.model.window import publish_window
 from freshmock.generators.targets.emit import endpoints_by_service
 from freshmock.generators.targets.variants import service_stubs
 from freshmock.proxy.errors import FreshmockError
-from freshmock.proxy.store import (
-    ENDPOINT_KEY,
-    OBSERVATION_COLUMNS,
-    OBSERVATIONS,
-    insert_observations,
-    list_endpoints,
-    replace_endpoints,
-)
+from freshmock.proxy.store import OBSERVATION_COLUMNS, insert_observations, observations_by_id
 
 FORMAT = "freshmock-export"
 VERSION = 2  # 2: endpoints carry operation and discriminator
@@ -71,7 +65,6 @@ EXEMPLAR_COLUMNS = (
 )
 _BINARY = frozenset(name for name in EXEMPLAR_COLUMNS if OBSERVATION_COLUMNS[name] is bytes)
 _COLUMN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-_ID_BATCH = 500  # ids per query, well under SQLite's bound-parameter limit
 
 
 class ExportError(FreshmockError):
@@ -112,18 +105,7 @@ def take_snapshot(db: sqlite_utils.Database, days: int | None) -> Snapshot:
     for _, service_endpoints in endpoints_by_service(db):
         wanted_ids.update(stub.observation_id for stub in service_stubs(db, service_endpoints)
                           if stub.observation_id is not None)
-    wanted = sorted(wanted_ids)
-    exemplars: dict[int, dict] = {}
-    columns = ", ".join(EXEMPLAR_COLUMNS)
-    for start in range(0, len(wanted), _ID_BATCH):
-        batch = wanted[start:start + _ID_BATCH]
-        cursor = db.execute(
-            f"select {columns} from {OBSERVATIONS} where id in ({', '.join('?' for _ in batch)})",
-            batch,
-        )
-        for values in cursor:
-            row = dict(zip(EXEMPLAR_COLUMNS, values, strict=True))
-            exemplars[row["id"]] = row
+    exemplars = observations_by_id(db, wanted_ids, EXEMPLAR_COLUMNS)
     return Snapshot(days, since, endpoints, exemplars)
 
 

@@ -25,10 +25,11 @@ from freshmock.generators.drift.stub_baseline import (
 )
 from freshmock.generators.drift.windows import DriftReport, compare_windows
 from freshmock.generators.model.infer import merge_window
+from freshmock.generators.model.tables import list_endpoints
 from freshmock.generators.targets import TARGETS
 from freshmock.generators.workflows.atomic_output import staged
 from freshmock.proxy.errors import FreshmockError
-from freshmock.proxy.store import last_observed_day, list_endpoints
+from freshmock.proxy.store import last_observed_day
 
 
 class RefreshError(FreshmockError):

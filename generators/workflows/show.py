@@ -9,7 +9,7 @@ import sqlite_utils
 
 from freshmock.generators.model.infer import publish_endpoints
 from freshmock.generators.model.paths import template_matches
-from freshmock.proxy.store import ENDPOINT_KEY, list_endpoints, schema_versions
+from freshmock.generators.model.tables import ENDPOINT_KEY, list_endpoints, schema_versions
 
 WINDOW_DAYS = 7
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
