@@ -88,6 +88,7 @@ def show(
     ] = False,
 ) -> None:
     """Print an endpoint's published schema, its sample counts and its version history."""
+    from freshmock.generators.model.tables import list_endpoints
     from freshmock.generators.workflows.show import (
         find_endpoints,
         outside_window,
@@ -103,6 +104,8 @@ def show(
         reason = outside_window(store, endpoint, service, at)
         if reason:
             nothing_to_do(reason)
+    if not matches and not list_endpoints(store):  # a store only a sidecar has written
+        nothing_to_do(f"no endpoints in {db} yet: run `freshmock infer` first")
     if not matches:
         fail(f"no endpoint matches {endpoint!r}" + (f" in {service}" if service else "")
              + " (see `freshmock endpoints`)")
