@@ -27,8 +27,9 @@ from doc_section import show_and_save
 
 from freshmock.generators.model.infer import infer_endpoints
 from freshmock.generators.model.publish import read_model
+from freshmock.generators.model.tables import list_endpoints
 from freshmock.generators.targets import TARGETS
-from freshmock.proxy.store import insert_observations, list_endpoints, open_store
+from freshmock.proxy.store import insert_observations, open_store
 
 REPO = Path(__file__).resolve().parent.parent
 START, END = "<!-- generation benchmark: start -->", "<!-- generation benchmark: end -->"

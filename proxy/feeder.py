@@ -25,7 +25,7 @@ import time
 from collections import Counter, deque
 
 from freshmock.proxy.channel import Channel
-from freshmock.proxy.store import append_capture_batch, ensure_capture_tables, open_store
+from freshmock.proxy.store import append_capture_batch, open_store
 from freshmock.proxy.worker import WorkerSettings, counters_row, error_name, with_totals
 
 logger = logging.getLogger(__name__)
@@ -353,7 +353,6 @@ class Pipeline:
             db = open_store(self.settings.db_path, must_exist=False)
             try:
                 db.execute("PRAGMA busy_timeout = 2000")
-                ensure_capture_tables(db)
                 append_capture_batch(db, [], [], counters_row(self.settings, self.counters))
             finally:
                 db.close()

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from freshmock.generators.model.publish import read_model
+from freshmock.generators.model.tables import list_endpoints
 from freshmock.generators.targets import TARGETS
 from freshmock.generators.targets.stamp import cassette_stamp, interaction_stamp, read_stamps
 from freshmock.generators.targets.templating import environment
 from freshmock.generators.targets.vcr import yaml_comment
 from freshmock.generators.workflows.check import parse_timestamp, stub_ages, stub_freshness
-from freshmock.proxy.store import list_endpoints
 
 from conftest import freshmock_command
 from golden_store import build_golden_store

@@ -378,6 +378,11 @@ READ_ONLY_CASES = [
     ("diff", ["diff", "--db", "{ro}/good.db", "--against", "{ro}/stubs", "--fail-on", "never"],
      0),
     ("check", ["check", "{ro}/stubs", "--max-age", "520w"], 0),
+    # a store only a sidecar wrote (no derived table yet): read commands create none
+    ("stats-captured", ["stats", "--json", "--db", "{ro}/captured.db"], 0),
+    ("endpoints-captured", ["endpoints", "--json", "--db", "{ro}/captured.db"], 0),
+    ("show-captured", ["show", "/users/1", "--db", "{ro}/captured.db"], 3),
+    ("diff-captured", ["diff", "--db", "{ro}/captured.db"], 2),
     # commands that must write into the store: one line, exit 2
     ("diff-with-unfolded-rows", ["diff", "--db", "{ro}/stale.db"], 2),
     ("infer", ["infer", "--db", "{ro}/good.db"], 2),
@@ -410,6 +415,9 @@ def read_only_mount(tmp_path_factory):
     insert_observations(db, [dict(row, path="/users/77") for row in golden_rows()[1:2]])
     db.close()
     build_golden_store(rw / "other.db").close()
+    db = open_store(ro / "captured.db", must_exist=False)
+    insert_observations(db, golden_rows())
+    db.close()
     (rw / "token").write_text(TOKEN + "\n")
     (rw / "empty.har").write_text(json.dumps({"log": {"version": "1.2", "entries": []}}))
     assert run(["generate", "--db", str(ro / "good.db"), "--out", str(ro / "stubs")], root,
@@ -443,7 +451,8 @@ def test_read_only_stores(read_only_mount):
     assert not (rw / "out").exists(), "a refused command left output behind"
     print(f"read-only mount: {len(results)} commands, "
           f"{sum(1 for c in READ_ONLY_CASES if c[2] == 0)} read commands worked, "
-          f"{sum(1 for c in READ_ONLY_CASES if c[2] != 0)} writers refused in one line")
+          f"{sum(1 for c in READ_ONLY_CASES if c[2] != 0)} refused in one line (writers, and "
+          "show before infer)")
 
 
 def test_serve_answers_503_not_500_when_its_store_turns_read_only(read_only_mount):

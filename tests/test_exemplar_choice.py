@@ -11,7 +11,8 @@ from freshmock.generators.model.exemplar_choice import still_fits
 from freshmock.generators.model.exemplars import load_exemplar
 from freshmock.generators.model.infer import infer_endpoints
 from freshmock.generators.model.synthesis import synthesize
-from freshmock.proxy.store import insert_observations, list_endpoints
+from freshmock.generators.model.tables import list_endpoints
+from freshmock.proxy.store import insert_observations
 
 from store_kit import new_store, users_observation
 

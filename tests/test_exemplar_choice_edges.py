@@ -12,7 +12,8 @@ from freshmock.generators.model.exemplar_choice import (
     still_fits,
 )
 from freshmock.generators.model.infer import infer_endpoints
-from freshmock.proxy.store import insert_observations, list_endpoints, open_store
+from freshmock.generators.model.tables import list_endpoints
+from freshmock.proxy.store import insert_observations, open_store
 
 from store_kit import observation
 

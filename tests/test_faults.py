@@ -19,7 +19,7 @@ import threading
 import pytest
 
 from freshmock.proxy import recorder as recorder_module
-from freshmock.proxy.store import ensure_capture_tables, open_store
+from freshmock.proxy.store import open_store
 
 from capture_kit import (
     MIXED_TRAFFIC,
@@ -34,9 +34,7 @@ from capture_kit import (
 
 
 def _fresh_store(path):
-    db = open_store(path, must_exist=False)
-    ensure_capture_tables(db)
-    db.close()
+    open_store(path, must_exist=False).close()  # creates the capture tables
 
 
 def _counters(proxy):

@@ -21,14 +21,10 @@ import yaml
 
 from freshmock.generators.model.infer import infer_endpoints
 from freshmock.generators.model.publish import read_model
+from freshmock.generators.model.tables import list_endpoints
 from freshmock.generators.targets import TARGETS
 from freshmock.generators.targets.vcr import replay_vcr
-from freshmock.proxy.store import (
-    OBSERVATIONS,
-    get_observation,
-    insert_observations,
-    list_endpoints,
-)
+from freshmock.proxy.store import OBSERVATIONS, get_observation, insert_observations
 
 from golden_store import SERVICE, _row, build_golden_store
 

@@ -7,7 +7,8 @@ import subprocess
 from datetime import datetime
 
 from freshmock.generators.model.infer import infer_endpoints
-from freshmock.proxy.store import insert_observations, open_store, schema_versions
+from freshmock.generators.model.tables import schema_versions
+from freshmock.proxy.store import insert_observations, open_store
 
 from conftest import freshmock_command
 from store_kit import observation

@@ -29,9 +29,10 @@ from mitmproxy.io import FlowReader, FlowWriter
 from mitmproxy.test import tflow
 
 from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.model.tables import ENDPOINT_KEY
 from freshmock.generators.workflows.demo.service import DemoService, demo_requests
 from freshmock.proxy.importer import import_files
-from freshmock.proxy.store import ENDPOINT_KEY, open_store
+from freshmock.proxy.store import open_store
 
 from capture_kit import send_requests
 from conftest import MITMDUMP_LISTENING, REPO, ProcessOutput, freshmock_command

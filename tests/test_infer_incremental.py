@@ -22,16 +22,15 @@ from freshmock.generators.model.infer import (
 from freshmock.generators.model.publish import read_model
 from freshmock.generators.model.schema import dumps as dumps_stats
 from freshmock.generators.model.schema import loads
-from freshmock.proxy.store import (
+from freshmock.generators.model.tables import (
     ENDPOINT_COLUMNS,
-    OBSERVATION_COLUMNS,
-    insert_observations,
     iter_partials,
     list_endpoints,
     read_watermark,
     run_in_write_transaction,
     write_watermark,
 )
+from freshmock.proxy.store import OBSERVATION_COLUMNS, insert_observations
 
 from store_kit import new_store, users_observation
 

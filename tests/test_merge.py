@@ -7,17 +7,12 @@ import subprocess
 import pytest
 
 from freshmock.generators.model.infer import infer_endpoints
+from freshmock.generators.model.tables import list_endpoints
 from freshmock.generators.workflows.demo.run import drive
 from freshmock.generators.workflows.demo.service import DemoService, demo_requests
 from freshmock.generators.workflows.merge import merge_stores, observation_identity
 from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
-from freshmock.proxy.store import (
-    OBSERVATIONS,
-    get_observation,
-    insert_observations,
-    list_endpoints,
-    open_store,
-)
+from freshmock.proxy.store import OBSERVATIONS, get_observation, insert_observations, open_store
 
 from conftest import freshmock_command
 

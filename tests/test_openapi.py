@@ -11,7 +11,8 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from freshmock.proxy.store import get_observation, list_endpoints, open_store
+from freshmock.generators.model.tables import list_endpoints
+from freshmock.proxy.store import get_observation, open_store
 
 from conftest import REPO, demo_then_generate, freshmock_command, running_peer
 

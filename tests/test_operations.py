@@ -9,10 +9,11 @@ import pytest
 
 from freshmock.generators.model.infer import infer_endpoints
 from freshmock.generators.model.paths import PathRules, PathRulesError, load_path_rules
+from freshmock.generators.model.tables import ENDPOINT_KEY, list_endpoints, migrate_model
 from freshmock.proxy.capture import Capture
 from freshmock.proxy.operations import graphql_operation, operation_of, parse_rule
 from freshmock.proxy.rows import build_observation
-from freshmock.proxy.store import ENDPOINT_KEY, insert_observations, list_endpoints, open_store
+from freshmock.proxy.store import insert_observations, open_store
 
 
 def capture(path: str, body: bytes | None = None, media_type: str = "application/json",
@@ -199,14 +200,14 @@ def test_a_store_from_before_operations_migrates_keeping_its_rows(tmp_path):
     conn.commit()
     conn.close()
     db = open_store(path)
+    (endpoint,) = list_endpoints(db)  # read as it is: opening migrates capture tables only
+    assert "operation" not in db["endpoints"].columns_dict
+    migrate_model(db)
     (endpoint,) = list_endpoints(db)
     assert (endpoint["path_template"], endpoint["operation"], endpoint["observations"]) == (
         "/a", "", 3)
     pk = [c.name for c in db["endpoints"].columns if c.name in db["endpoints"].pks]
     assert set(db["endpoints"].pks) == set(ENDPOINT_KEY), pk
-    from freshmock.proxy.store import ensure_history_table, ensure_infer_tables
-    ensure_history_table(db)
-    ensure_infer_tables(db)
     assert "operation" in db["schema_versions"].pks
     assert "operation" in db["infer_partials"].pks
     # and inference runs on it, two operations side by side

@@ -23,6 +23,7 @@ import responses
 
 from freshmock.generators.model.infer import infer_endpoints
 from freshmock.generators.model.publish import read_model
+from freshmock.generators.model.tables import list_endpoints
 from freshmock.generators.targets.pytest_fixtures import (
     python_literal,
     render_module,
@@ -30,7 +31,7 @@ from freshmock.generators.targets.pytest_fixtures import (
 )
 from freshmock.generators.targets.templating import environment
 from freshmock.generators.workflows.demo.service import demo_requests
-from freshmock.proxy.store import get_observation, insert_observations, list_endpoints, open_store
+from freshmock.proxy.store import get_observation, insert_observations, open_store
 
 from conftest import REPO
 from golden_store import build_golden_store, golden_rows

@@ -20,8 +20,9 @@ from vcr.serializers import yamlserializer
 from freshmock.generators.model.exemplars import load_exemplar
 from freshmock.generators.model.infer import infer_endpoints
 from freshmock.generators.model.publish import read_model
+from freshmock.generators.model.tables import list_endpoints
 from freshmock.generators.targets.vcr import write_vcr_cassettes, yaml_body, yaml_comment
-from freshmock.proxy.store import insert_observations, list_endpoints, open_store
+from freshmock.proxy.store import insert_observations, open_store
 
 from golden_store import build_golden_store
 from store_kit import observation_row

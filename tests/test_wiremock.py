@@ -11,13 +11,13 @@ import pytest
 
 from freshmock.generators.model.infer import infer_endpoints
 from freshmock.generators.model.publish import read_model
+from freshmock.generators.model.tables import list_endpoints
 from freshmock.generators.targets.wiremock import write_wiremock
 from freshmock.generators.workflows.demo.service import demo_requests
 from freshmock.proxy.store import (
     get_observation,
     insert_observations,
     iter_observations,
-    list_endpoints,
     open_store,
 )
 

@@ -314,12 +314,9 @@ def check_out_folder(folder: Path, option: str = "--out") -> Path:
 
 
 def known_services(store) -> list[str]:
-    from freshmock.proxy.store import OBSERVATIONS
+    from freshmock.proxy.store import observed_services
 
-    if not store[OBSERVATIONS].exists():
-        return []
-    return [row[0] for row in store.execute(
-        f"select distinct service from {OBSERVATIONS} order by 1")]
+    return observed_services(store)
 
 
 def require_observations(store, db: Path) -> None:

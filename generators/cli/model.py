@@ -90,7 +90,7 @@ def show(
 
     at = parse_day(at, "--at")
     store = open_db(db, read_only=True)
-    documents = show_endpoints(store, endpoint, check_service(store, service), at)
+    documents = show_endpoints(store, endpoint, check_service(store, service), at, str(db))
     if as_json:
         typer.echo(json.dumps(documents, indent=2, sort_keys=True))
     else:
@@ -139,7 +139,7 @@ def endpoints(
     [paths] literals or templates (docs/paths.md).
     """
     from freshmock.generators.model.infer import merged_values
-    from freshmock.proxy.store import list_endpoints
+    from freshmock.generators.model.tables import list_endpoints
 
     store = open_db(db, read_only=True)
     rows = list_endpoints(store)

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from freshmock.generators.model.exemplars import Exemplar, exemplar_from_row
 from freshmock.generators.model.schema import dumps
-from freshmock.proxy.store import ENDPOINT_KEY
+from freshmock.generators.model.tables import ENDPOINT_KEY
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,11 @@ import json
 import sqlite_utils
 
 from freshmock.generators.model.schema.publish import SAMPLES
-from freshmock.proxy.store import ENDPOINT_KEY, latest_schema_versions, save_schema_versions
+from freshmock.generators.model.tables import (
+    ENDPOINT_KEY,
+    latest_schema_versions,
+    save_schema_versions,
+)
 
 
 def _without_samples(value):

@@ -31,18 +31,12 @@ from freshmock.generators.model.paths import PathRules, PathTemplater
 from freshmock.generators.model.schema import StatsBuilder, dumps, loads, publish_document
 from freshmock.generators.model.schema.builder import STATS_KEYWORD
 from freshmock.generators.model.schema.thresholds import STATE_VERSION
-from freshmock.proxy.operations import operation_of
-from freshmock.proxy.store import (
+from freshmock.generators.model.tables import (
     ENDPOINT_KEY,
-    OBSERVATIONS,
-    PATH_SHAPES,
-    StoreError,
     add_path_shapes,
     clear_partials,
-    iter_observations_between,
+    clear_path_shapes,
     iter_partials,
-    iter_path_responses_between,
-    last_observation_id,
     read_partial,
     read_path_locks,
     read_path_rules_text,
@@ -52,6 +46,14 @@ from freshmock.proxy.store import (
     write_partials,
     write_path_rules_text,
     write_watermark,
+)
+from freshmock.proxy.operations import operation_of
+from freshmock.proxy.store import (
+    StoreError,
+    iter_body_digests,
+    iter_observations_between,
+    iter_path_responses_between,
+    last_observation_id,
 )
 
 WATERMARK = "infer_endpoints"
@@ -305,11 +307,7 @@ def _bodies_before(db: sqlite_utils.Database, upto_id: int, day: str) -> set:
     """Digests of the bodies of ``day`` folded in by earlier runs (ids up to ``upto_id``)."""
     next_day = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
     seen = set()
-    for request, response in db.execute(
-        f"select request_body_sha256, response_body_sha256 from {OBSERVATIONS} "
-        "where observed_at >= ? and observed_at < ? and id <= ? and status is not null",
-        [day, next_day, upto_id],
-    ):
+    for request, response in iter_body_digests(db, day, next_day, upto_id):
         if request:
             seen.add("q" + request)
         if response:
@@ -395,7 +393,7 @@ def update_partials(
                 return False
             if fresh:
                 clear_partials(db)
-                db.execute(f"delete from {PATH_SHAPES}")
+                clear_path_shapes(db)
             add_path_shapes(db, shapes, {k: v for k, v in signatures.items() if v})
             rows = []
             for key, partial in partials.items():

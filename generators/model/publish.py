@@ -31,16 +31,19 @@ from freshmock.generators.model.infer import (
     update_partials,
 )
 from freshmock.generators.model.paths import PathRules, PathTemplater, is_parameter
-from freshmock.generators.model.window import window_start
-from freshmock.proxy.store import (
+from freshmock.generators.model.tables import (
     ENDPOINT_KEY,
-    OBSERVATION_COLUMNS,
-    OBSERVATIONS,
-    ensure_path_tables,
-    get_observation_or_none,
     list_endpoints,
     lock_path_templates,
+    migrate_model,
     replace_endpoints,
+)
+from freshmock.generators.model.window import window_start
+from freshmock.proxy.store import (
+    OBSERVATION_COLUMNS,
+    get_observation_or_none,
+    iter_recent_replies,
+    observations_by_id,
 )
 
 # Distinct requests read per endpoint (newest first): enough for every request
@@ -48,7 +51,6 @@ from freshmock.proxy.store import (
 # over, as the filters below (media type, template, operation) drop some.
 MAX_ROWS_PER_ENDPOINT = 2000
 _CANDIDATES_PER_ENDPOINT = MAX_ROWS_PER_ENDPOINT * 4
-_ID_BATCH = 500  # ids per query, well under SQLite's bound-parameter limit
 _STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -81,7 +83,7 @@ def publish_rows(
     Without ``since``/``until`` the window is every day observed; only then
     does schema history move (it follows the whole record).
     """
-    ensure_path_tables(db)
+    migrate_model(db)
     update_partials(db, rebuild=rebuild, rules=rules)
     rows = publish_endpoints(db, since, until, rules=rules)
     _keep_stable_exemplars(db, rows, since, until)
@@ -124,14 +126,7 @@ def _model(db: sqlite_utils.Database, window: Window, rows: list[dict]) -> Model
 
 def _observations(db: sqlite_utils.Database, ids: Iterable[int | None]) -> dict[int, dict]:
     """Whole observation rows by id, read in batches (one query per 500, not per row)."""
-    wanted = sorted({i for i in ids if i is not None})
-    found: dict[int, dict] = {}
-    for start in range(0, len(wanted), _ID_BATCH):
-        batch = wanted[start:start + _ID_BATCH]
-        for row in db[OBSERVATIONS].rows_where(f"id in ({', '.join('?' for _ in batch)})",
-                                               batch):
-            found[row["id"]] = row
-    return found
+    return observations_by_id(db, (i for i in ids if i is not None), OBSERVATION_COLUMNS)
 
 
 # --- the recorded requests of an endpoint ------------------------------------
@@ -194,21 +189,15 @@ class StoreRecordings:
     def requests(self, endpoint: Endpoint) -> Sequence[RecordedRequest]:
         if self._rules is None:
             self._rules = stored_rules(self.db)
-        cursor = self.db.execute(
-            f"select {', '.join(_REQUEST_COLUMNS)} from {OBSERVATIONS} "
-            "where service = ? and method = ? and status = ? "
-            "and observed_at >= ? and observed_at <= ? "
-            "and coalesce(sampled_out, 0) = 0 "
-            f"and error is null order by id desc limit {_CANDIDATES_PER_ENDPOINT}",
-            [endpoint.service, endpoint.method, endpoint.status,
-             endpoint.first_seen, endpoint.last_seen])
-        rows = (dict(zip(_REQUEST_COLUMNS, values, strict=True)) for values in cursor.fetchall())
+        rows = iter_recent_replies(
+            self.db, _REQUEST_COLUMNS, endpoint.service, endpoint.method, endpoint.status,
+            endpoint.first_seen, endpoint.last_seen, limit=_CANDIDATES_PER_ENDPOINT)
         return _requests(endpoint, rows, self._templater(endpoint.service), self._rules,
                          self._body_digest)
 
     def _body_digest(self, observation_id: int) -> str:
-        (data,) = self.db.execute(f"select response_body from {OBSERVATIONS} where id = ?",
-                                  [observation_id]).fetchone()
+        data = observations_by_id(self.db, [observation_id],
+                                  ("id", "response_body"))[observation_id]["response_body"]
         return hashlib.sha256(data or b"").hexdigest()
 
     def observation(self, observation_id: int | None) -> Mapping | None:

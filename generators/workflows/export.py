@@ -28,9 +28,10 @@ import sqlite_utils
 
 from freshmock.generators.model.endpoint import Endpoint, Model, Window
 from freshmock.generators.model.publish import RowRecordings, publish, window_of
+from freshmock.generators.model.tables import ENDPOINT_KEY
 from freshmock.generators.targets.variants import service_stubs
 from freshmock.proxy.errors import FreshmockError
-from freshmock.proxy.store import ENDPOINT_KEY, OBSERVATION_COLUMNS
+from freshmock.proxy.store import OBSERVATION_COLUMNS
 
 FORMAT = "freshmock-export"
 VERSION = 2  # 2: endpoints carry operation and discriminator

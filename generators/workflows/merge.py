@@ -17,9 +17,9 @@ import sqlite_utils
 
 from freshmock.generators.workflows.atomic_output import staged
 from freshmock.proxy.store import (
-    OBSERVATION_COLUMNS,
-    OBSERVATIONS,
+    add_observation_rows,
     check_store_file,
+    iter_observations,
     open_store,
 )
 
@@ -70,7 +70,8 @@ def merge_stores(
         building = out_path if out_path.exists() else stage.file(out_path)
         out_db = open_store(building, must_exist=False)
         try:
-            seen = {observation_identity(row) for row in out_db[OBSERVATIONS].rows}
+            seen = {observation_identity(row)
+                    for row in iter_observations(out_db, completed_only=False)}
             results: list[MergeResult] = []
             out_db.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -93,18 +94,13 @@ def merge_stores(
     return results
 
 
-_INSERT_COLUMNS = [name for name in OBSERVATION_COLUMNS if name != "id"]
-_INSERT = (f"insert into {OBSERVATIONS} ({', '.join(_INSERT_COLUMNS)}) "
-           f"values ({', '.join('?' for _ in _INSERT_COLUMNS)})")
-
-
 def _merge_one(
     out_db: sqlite_utils.Database, in_db: sqlite_utils.Database, source: Path, seen: set,
     earlier: list[MergeResult], progress,
 ) -> MergeResult:
     result = MergeResult(source)
     batch: list[dict] = []
-    for row in in_db[OBSERVATIONS].rows_where(order_by="id"):
+    for row in iter_observations(in_db, completed_only=False):
         result.read += 1
         identity = observation_identity(row)
         if identity in seen:
@@ -120,8 +116,6 @@ def _merge_one(
 
 
 def _flush(out_db, batch: list[dict], result: MergeResult) -> None:
-    # plain SQL: sqlite-utils' insert_all commits, which would end the one transaction
-    out_db.conn.executemany(_INSERT, [[row.get(name) for name in _INSERT_COLUMNS]
-                                      for row in batch])
+    add_observation_rows(out_db.conn, batch)  # inside the one transaction: no commit
     result.added += len(batch)
     batch.clear()

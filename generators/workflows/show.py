@@ -9,9 +9,9 @@ import sqlite_utils
 
 from freshmock.generators.model.infer import publish_endpoints
 from freshmock.generators.model.paths import template_matches
+from freshmock.generators.model.tables import ENDPOINT_KEY, list_endpoints, schema_versions
 from freshmock.generators.model.window import last_days
 from freshmock.proxy.errors import FreshmockError, NothingToDo
-from freshmock.proxy.store import ENDPOINT_KEY, list_endpoints, schema_versions
 
 WINDOW_DAYS = 7
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
@@ -54,7 +54,8 @@ def outside_window(
 
 
 def show_endpoints(
-    db: sqlite_utils.Database, spec: str, service: str | None, at: str | None
+    db: sqlite_utils.Database, spec: str, service: str | None, at: str | None,
+    store_name: str = "the store",
 ) -> list[dict]:
     """What ``show`` prints for ``spec``, one document per matching endpoint.
 
@@ -66,6 +67,8 @@ def show_endpoints(
         reason = outside_window(db, spec, service, at)
         if reason:
             raise NothingToDo(reason)
+    if not matches and not list_endpoints(db):  # a store only a sidecar has written
+        raise NothingToDo(f"no endpoints in {store_name} yet: run `freshmock infer` first")
     if not matches:
         raise FreshmockError(f"no endpoint matches {spec!r}" + (f" in {service}" if service else "")
                              + " (see `freshmock endpoints`)")

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from freshmock.generators.drift.windows import NO_BODY
 from freshmock.generators.model.paths import is_parameter, template_matches
+from freshmock.generators.model.tables import ENDPOINT_KEY
 from freshmock.generators.workflows.verify.interaction import MockInteraction, normalise_media_type
-from freshmock.proxy.store import ENDPOINT_KEY, get_observation_or_none
+from freshmock.proxy.store import get_observation_or_none
 
 _STATUS_AND_MEDIA = ("status", "media_type")
 

@@ -12,22 +12,17 @@ from freshmock.generators.model.json_bodies import has_body, json_body
 from freshmock.generators.model.paths import template_matches
 from freshmock.generators.workflows.verify.matching import fields
 from freshmock.generators.workflows.verify.pact_reader import segments
+from freshmock.proxy.store import iter_response_bodies
 
 SAMPLE_LIMIT = 500
 
 
 def observed_values(db, key: tuple, path: str, since: str | None) -> list:
     f = fields(key)
-    sql = ("select path, response_media_type, response_body, response_body_truncated "
-           "from observations where service = ? and method = ? and status = ? "
-           "and response_body is not null and observed_at >= ? order by id desc")
-    args = [f["service"], f["method"], f["status"], since or ""]
-    if f.get("operation"):
-        sql = sql.replace(" order by", " and operation = ? order by")
-        args.append(f["operation"])
     values: list = []
     bodies = 0
-    for row in db.execute(sql, args):
+    for row in iter_response_bodies(db, f["service"], f["method"], f["status"], since or "",
+                                    operation=f.get("operation")):
         if bodies >= SAMPLE_LIMIT:
             break
         if not template_matches(f["path_template"], row[0]):
