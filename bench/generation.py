@@ -37,10 +37,27 @@ TARGET_SECONDS = 10.0
 SERVICES = 4
 
 
+_SYLLABLES = ("ba", "ce", "di", "fo", "gu", "ha", "je", "ki", "lo", "mu", "na", "pe", "qui",
+              "ro", "su", "ta", "ve", "wi", "xo", "yu", "za")
+
+
+def resource_name(route: int) -> str:
+    """A distinct word per route ("bace", "badi", ...): real APIs name their collections;
+    ``/r17``-style names are value-like, and the templater rightly folds 250 siblings
+    with one response shape into one template (issue 13), leaving 8 endpoints."""
+    word, n = "", route + len(_SYLLABLES)
+    while n:
+        n, digit = divmod(n, len(_SYLLABLES))
+        word = _SYLLABLES[digit] + word
+    return word
+
+
 def _body(rng: random.Random, route: int, n: int) -> dict:
     return {
         "id": n,
         "kind": f"resource-{route}",
+        # each resource has a shape of its own, as different collections of one API do
+        f"{resource_name(route)}_ref": f"{resource_name(route)}-{n}",
         "name": f"Item {n} of route {route}",
         "created_at": f"2026-11-{rng.randint(1, 20):02d}T{rng.randint(0, 23):02d}:00:00Z",
         "active": rng.random() < 0.7,
@@ -87,7 +104,7 @@ def build_store(path: Path, endpoints: int) -> tuple[int, int]:
                     second += 1
                     body = (_body(rng, route, n) if status == 200
                             else {"error": "not found", "id": 900 + n})
-                    url_path = f"/r{route}/{(900 if status == 404 else 1) + n}"
+                    url_path = f"/{resource_name(route)}/{(900 if status == 404 else 1) + n}"
                     rows.append(_row(service, url_path, status, body, second))
     db = open_store(path, must_exist=False)
     insert_observations(db, rows)

@@ -312,6 +312,28 @@ def migration_steps_recorded(conn: sqlite3.Connection, migration_set: str) -> se
         f"select name from {MIGRATIONS_TABLE} where migration_set = ?", [migration_set])}
 
 
+def write_transaction(db: sqlite_utils.Database, work: Callable, what: str):
+    """Call ``work()`` inside ``BEGIN IMMEDIATE``: commit if it returns, roll back if it raises.
+
+    The write lock is taken before ``work`` reads, so a read-check-write in it
+    cannot interleave with another writer's. A store that cannot be written is
+    one line naming ``what`` needed writing. Inside, write with plain SQL (or
+    sqlite-utils calls that do not commit): an own commit would end the transaction.
+    """
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        raise_if_read_only_write(error, what)
+        raise
+    try:
+        result = work()
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
+    return result
+
+
 def apply_migrations(db: sqlite_utils.Database, migrations, what: str) -> None:
     """Apply the pending steps of ``migrations`` under the write lock, all or none.
 
@@ -320,17 +342,7 @@ def apply_migrations(db: sqlite_utils.Database, migrations, what: str) -> None:
     the lock fails one of them on "table already exists". sqlite-utils runs each
     step in a savepoint inside it, with the row recording it.
     """
-    try:
-        db.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as error:
-        raise_if_read_only_write(error, what)
-        raise
-    try:
-        migrations.apply(db)
-    except BaseException:
-        db.conn.rollback()
-        raise
-    db.conn.commit()
+    write_transaction(db, lambda: migrations.apply(db), what)
 
 
 def add_missing_columns(table: sqlite_utils.db.Table, columns: dict) -> None:

@@ -41,7 +41,6 @@ from freshmock.generators.model.tables import (
 from freshmock.generators.model.window import window_start
 from freshmock.proxy.store import (
     OBSERVATION_COLUMNS,
-    get_observation_or_none,
     iter_recent_replies,
     observations_by_id,
 )
@@ -201,7 +200,12 @@ class StoreRecordings:
         return hashlib.sha256(data or b"").hexdigest()
 
     def observation(self, observation_id: int | None) -> Mapping | None:
-        return get_observation_or_none(self.db, observation_id)
+        # plain SQL: sqlite-utils' Table.get introspects the table's keys on every
+        # call (1.5 s of 2.9 s for 9,000 lookups in make bench-generation)
+        if observation_id is None:
+            return None
+        return observations_by_id(self.db, [observation_id], OBSERVATION_COLUMNS).get(
+            observation_id)
 
 
 class RowRecordings:

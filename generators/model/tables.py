@@ -15,7 +15,6 @@ written, answers without a byte changed.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 
 import sqlite_utils
@@ -25,7 +24,7 @@ from freshmock.proxy.store import (
     apply_migrations,
     migration_steps_recorded,
     migrations_of,
-    raise_if_read_only_write,
+    write_transaction,
 )
 
 MODEL_MIGRATION_SET = "freshmock.model"
@@ -312,18 +311,7 @@ def run_in_write_transaction(db: sqlite_utils.Database, work):
     """
     what = "new observations must be folded in first"
     migrate_model(db, what)
-    try:
-        db.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as error:
-        raise_if_read_only_write(error, what)
-        raise
-    try:
-        result = work()
-    except BaseException:
-        db.conn.rollback()
-        raise
-    db.conn.commit()
-    return result
+    return write_transaction(db, work, what)
 
 
 def write_partials(db: sqlite_utils.Database, rows: Iterable[dict]) -> None:
