@@ -41,7 +41,7 @@ test-latest: $(UV) peers
 	$(UV) venv --quiet --python $(PYTHON) $(LATEST)
 	$(call RETRY,$(UV) pip install --quiet --python $(LATEST)/bin/python --upgrade -e '.[test]')
 	@$(LATEST)/bin/python -c 'from importlib.metadata import version as v; print("newest allowed:", ", ".join(f"{p} {v(p)}" for p in ("mitmproxy", "sqlite-utils", "genson", "jinja2", "typer", "jsonschema")))'
-	$(LATEST)/bin/pytest -m "not slow"
+	$(LATEST)/bin/pytest -m "not slow" -n 2 --dist loadfile
 
 # Move uv.lock to the newest versions the ranges allow; run `make test` after.
 lock: $(UV)
@@ -66,7 +66,7 @@ demo: install
 	$(BIN)/freshmock demo
 
 test: install peers
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" -n 2 --dist loadfile
 
 test-slow: install peers
 	$(BIN)/pytest -m slow

@@ -217,8 +217,7 @@ def _diff_json(db: Path, fail_on: str = "never") -> tuple[int, dict]:
     return result.returncode, json.loads(result.stdout)
 
 
-@pytest.mark.slow  # issue 14: >20 s on 2 shared cores; `make test-slow` runs it
-def test_drift_on_real_traffic_matches_the_bodies(corpus, tmp_path, capsys):
+def test_drift_on_real_traffic_matches_the_bodies(corpus, tmp_path, figures):
     truth, found, lines = set(), set(), [""]
     for pair in _pairs(corpus):
         names = " -> ".join(sorted(pair["releases"], key=_version))
@@ -251,8 +250,7 @@ def test_drift_on_real_traffic_matches_the_bodies(corpus, tmp_path, capsys):
                      f"precision {precision:6.1%}  recall {recall:6.1%}")
         lines += [f"    missed: {m}" for m in sorted(expected - got, key=str)[:10]]
         lines += [f"    false:  {f}" for f in sorted(got - expected, key=str)[:10]]
-    with capsys.disabled():
-        print("\n".join(lines))
+    figures("\n".join(lines))
     breaking, risky, additive = (scores[c] for c in CLASSES)
     assert breaking[0], "the corpus must hold breaking changes, or this test proves nothing"
     assert additive[0], "the corpus must hold additions, or this test proves nothing"
@@ -274,7 +272,7 @@ def test_an_unchanged_release_against_itself_is_silent(corpus, tmp_path):
         assert report["coverage"]["summary"]["compared"] > 50
 
 
-def test_generated_values_of_one_release_are_not_drift(corpus, tmp_path, capsys):
+def test_generated_values_of_one_release_are_not_drift(corpus, tmp_path, figures):
     """One release recorded twice in Prism's dynamic mode: values, optional and undeclared
     properties and nulls vary at random from call to call; the contract does not."""
     runs = corpus["dynamic"]["runs"]
@@ -282,8 +280,7 @@ def test_generated_values_of_one_release_are_not_drift(corpus, tmp_path, capsys)
     code, report = _diff_json(_store(tmp_path / "dynamic.db", pair), "any")
     changes = [(e["method"], e["path_template"], e["status"], c["kind"], c["path"])
                for e in report["endpoints"] for c in e["changes"]]
-    with capsys.disabled():
-        print(f"\ndrift on generated values ({corpus['dynamic']['release']} twice, "
+    figures(f"\ndrift on generated values ({corpus['dynamic']['release']} twice, "
               f"{report['observed']['baseline']['observations']} + "
               f"{report['observed']['current']['observations']} observations, "
               f"coverage {report['coverage']['summary']}): {len(changes)} changes reported"

@@ -62,11 +62,10 @@ def measure(tmp_path, source) -> dict:
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
-def test_templates_match_the_api_description(tmp_path, source, capsys):
+def test_templates_match_the_api_description(tmp_path, source, figures):
     result = measure(tmp_path, source)
     assert len(result["truth"]) >= 12, "too few templates exercised to measure anything"
-    with capsys.disabled():
-        print(f"\n{source.name} ({source.package}): {len(result['truth'])} templates, "
+    figures(f"\n{source.name} ({source.package}): {len(result['truth'])} templates, "
               f"{result['observations']} requests: precision {result['precision']:.3f}, "
               f"recall {result['recall']:.3f}"
               + (f"; {len(result['dropped'])} left out ({result['dropped'][0]})"

@@ -55,11 +55,10 @@ def precision_recall(size: int, seed: int = 7) -> tuple[float, float, float]:
 
 
 @pytest.mark.parametrize("size", [300, 3_000, 30_000])
-def test_templates_on_the_corpus_reach_095_precision_and_recall(size, capsys):
+def test_templates_on_the_corpus_reach_095_precision_and_recall(size, figures):
     assert len(TEMPLATES) >= 15
     precision, recall, accuracy = precision_recall(size)
-    with capsys.disabled():  # the figures are the point: show them in every run
-        print(f"\npath templates, {len(TEMPLATES)}-template corpus, {size} observations: "
+    figures(f"\npath templates, {len(TEMPLATES)}-template corpus, {size} observations: "
               f"precision {precision:.3f}, recall {recall:.3f}, "
               f"per-observation accuracy {accuracy:.3f}")
     assert precision >= 0.95 and recall >= 0.95
