@@ -69,7 +69,7 @@ test: install peers
 	$(BIN)/pytest -m "not slow" -n 2 --dist loadfile
 
 test-slow: install peers
-	$(BIN)/pytest -m slow
+	$(BIN)/pytest -m slow -n 2 --dist loadfile
 
 # Mutation testing (cosmic-ray) of the modules in tests/mutation/modules.toml; hours
 # on two cores, resumable; scores in docs/mutation.md. MODULES="proxy/redaction.py" for one.
