@@ -233,8 +233,7 @@ def open_store(
         db.execute("PRAGMA busy_timeout = 10000")
         if db.journal_mode != "wal":
             db.enable_wal()
-        if not capture_schema_current(db.conn):
-            migrate_capture(db)
+        migrate_capture(db)
     except sqlite3.DatabaseError as error:
         raise StoreError(f"{path} is not a usable SQLite store: {error}") from None
     return db
@@ -403,16 +402,28 @@ CAPTURE_STEPS = (
 )
 
 
+def steps_current(conn: sqlite3.Connection, migration_set: str,
+                  steps: Sequence[tuple[str, Callable]]) -> bool:
+    """Whether every step of ``migration_set`` is recorded (read only, plain sqlite3)."""
+    recorded = migration_steps_recorded(conn, migration_set)
+    return all(name in recorded for name, _ in steps)
+
+
+def migrate(db: sqlite_utils.Database, migration_set: str,
+            steps: Sequence[tuple[str, Callable]], what: str) -> None:
+    """Apply the steps of ``migration_set`` this store lacks (each owner's one entry point)."""
+    if not steps_current(db.conn, migration_set, steps):
+        apply_migrations(db, migrations_of(migration_set, steps), what)
+
+
 def capture_schema_current(conn: sqlite3.Connection) -> bool:
-    """Whether every capture step is recorded (checked without writing, plain sqlite3)."""
-    recorded = migration_steps_recorded(conn, CAPTURE_MIGRATION_SET)
-    return all(name in recorded for name, _ in CAPTURE_STEPS)
+    return steps_current(conn, CAPTURE_MIGRATION_SET, CAPTURE_STEPS)
 
 
 def migrate_capture(db: sqlite_utils.Database) -> None:
     """Bring the capture tables of a store of any freshmock version up to date."""
-    apply_migrations(db, migrations_of(CAPTURE_MIGRATION_SET, CAPTURE_STEPS),
-                     "the capture tables must be brought up to date")
+    migrate(db, CAPTURE_MIGRATION_SET, CAPTURE_STEPS,
+            "the capture tables must be brought up to date")
 
 
 def open_capture_connection(path: str | os.PathLike, busy_timeout_ms: int) -> sqlite3.Connection:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from freshmock.generators.model.endpoint import Endpoint
 from freshmock.generators.model.publish import read_model
 from freshmock.generators.model.tables import list_endpoints
 from freshmock.generators.targets import TARGETS
@@ -175,9 +176,10 @@ def test_a_stub_without_its_stamp_is_reported_not_fresh(tmp_path):
 @pytest.mark.parametrize(("media_type", "observations"), [
     (None, 1), ("application/json; charset=utf-8", 2), ("text/plain", 31)])
 def test_a_cassette_stamp_line_reads_back_as_written(media_type, observations, tmp_path):
-    line = yaml_comment(interaction_stamp("GET", "/files/{file_id}", 206, media_type,
-                                          "2026-11-01T00:00:00.000000Z",
-                                          "2026-11-20T10:00:09.000000Z", observations))
+    line = yaml_comment(interaction_stamp(Endpoint(
+        service="svc", method="GET", path_template="/files/{file_id}", operation="",
+        status=206, media_type=media_type, observations=observations,
+        first_seen="2026-11-01T00:00:00.000000Z", last_seen="2026-11-20T10:00:09.000000Z")))
     cassette = tmp_path / "svc.yaml"
     cassette.write_text(f"{yaml_comment(cassette_stamp('svc'))}\ninteractions:\n{line}\n"
                         "- request: {}\n  response: {}\nversion: 1\n")

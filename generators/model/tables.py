@@ -21,9 +21,8 @@ import sqlite_utils
 
 from freshmock.proxy.store import (
     add_missing_columns,
-    apply_migrations,
-    migration_steps_recorded,
-    migrations_of,
+    migrate,
+    steps_current,
     write_transaction,
 )
 
@@ -220,15 +219,13 @@ MODEL_STEPS = (
 
 def model_schema_current(db: sqlite_utils.Database) -> bool:
     """Whether every model step is recorded (checked without writing)."""
-    recorded = migration_steps_recorded(db.conn, MODEL_MIGRATION_SET)
-    return all(name in recorded for name, _ in MODEL_STEPS)
+    return steps_current(db.conn, MODEL_MIGRATION_SET, MODEL_STEPS)
 
 
 def migrate_model(db: sqlite_utils.Database, what: str = "inferred endpoints must be saved"
                   ) -> None:
     """Bring the model's tables up to date; every writer below calls it first."""
-    if not model_schema_current(db):
-        apply_migrations(db, migrations_of(MODEL_MIGRATION_SET, MODEL_STEPS), what)
+    migrate(db, MODEL_MIGRATION_SET, MODEL_STEPS, what)
 
 
 # --- Published endpoints --------------------------------------------------------

@@ -170,7 +170,7 @@ def build_entries(model: Model, endpoints: list[Endpoint]) -> list[dict]:
             "answers": ANSWERS_NONE if websocket else _ANSWERS[stub.kind],
             "request": _request(stub),
             "response": _response(exemplar),
-            **observed(endpoint.first_seen, endpoint.last_seen, endpoint.observations),
+            **observed(endpoint),
         }
         if exemplar.synthesized:
             entry["synthesized"] = list(exemplar.synthesized)

@@ -35,9 +35,7 @@ def _document(endpoint: Endpoint, part: str) -> dict | None:
     if not published:
         return None
     return {**published, SCHEMA_KEY: {  # a copy: the model's schema stays as published
-        **json_stamp(endpoint.service, endpoint.method, endpoint.path_template,
-                     endpoint.status, endpoint.media_type, endpoint.first_seen,
-                     endpoint.last_seen, endpoint.observations),
+        **json_stamp(endpoint),
         "part": part,
     }}
 

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import yaml
 
+from freshmock.generators.model.endpoint import Endpoint
+
 # JSON targets: WireMock mappings carry the stamp under metadata.freshmock,
 # JSON Schema files under x-freshmock, OpenAPI documents per operation.
 WIREMOCK_KEYS = ("metadata", "freshmock")
@@ -41,18 +43,17 @@ _INTERACTION_LINE = re.compile(
     r"last observed (?P<last>\S+); (?P<count>\d+) samples? since (?P<first>\S+)$")
 
 
-def observed(first_seen: str, last_seen: str, observations: int) -> dict:
+def observed(endpoint: Endpoint) -> dict:
     """The freshness fields every per-stub stamp holds (JSON targets and pytest entries)."""
-    return {"first_observed": first_seen, "last_observed": last_seen,
-            "observations": observations}
+    return {"first_observed": endpoint.first_seen, "last_observed": endpoint.last_seen,
+            "observations": endpoint.observations}
 
 
-def json_stamp(service: str, method: str, path_template: str, status: int,
-               media_type: str | None, first_seen: str, last_seen: str,
-               observations: int) -> dict:
+def json_stamp(endpoint: Endpoint) -> dict:
     """A WireMock mapping's ``metadata.freshmock`` / a schema file's ``x-freshmock`` core."""
-    return {"service": service, "endpoint": f"{method} {path_template}", "status": status,
-            "media_type": media_type, **observed(first_seen, last_seen, observations)}
+    return {"service": endpoint.service,
+            "endpoint": f"{endpoint.method} {endpoint.path_template}",
+            "status": endpoint.status, "media_type": endpoint.media_type, **observed(endpoint)}
 
 
 def openapi_stamp(last_seen: Iterable[str], observations: Iterable[int]) -> dict:
@@ -67,15 +68,16 @@ def cassette_stamp(service: str) -> str:
     return f"{CASSETTE_PREFIX}{service}{_CASSETTE_SUFFIX}"
 
 
-def interaction_stamp(method: str, path_template: str, status: int, media_type: str | None,
-                      first_seen: str, last_seen: str, observations: int) -> str:
+def interaction_stamp(endpoint: Endpoint) -> str:
     """The comment line above a cassette interaction stating its endpoint's freshness.
 
     Raw text: the cassette writer escapes it onto one comment line (its ``yaml_comment``).
     """
-    plural = "s" if observations != 1 else ""
-    return (f"# freshmock: {method} {path_template} {status} {media_type or NO_MEDIA_TYPE}; "
-            f"last observed {last_seen}; {observations} sample{plural} since {first_seen}")
+    e = endpoint
+    plural = "s" if e.observations != 1 else ""
+    return (f"# freshmock: {e.method} {e.path_template} {e.status} "
+            f"{e.media_type or NO_MEDIA_TYPE}; last observed {e.last_seen}; "
+            f"{e.observations} sample{plural} since {e.first_seen}")
 
 
 def is_pytest_module(text: str) -> bool:

@@ -293,10 +293,7 @@ def _interaction(stub: Stub, base_url: str) -> dict:
         notes.append(f"on record: answers only a request with {VARIANT_HEADER}: {stub.name}")
     return {
         "endpoint": endpoint,
-        "stamp": yaml_comment(interaction_stamp(
-            endpoint.method, endpoint.path_template, endpoint.status,
-            endpoint.media_type, endpoint.first_seen, endpoint.last_seen,
-            endpoint.observations)),
+        "stamp": yaml_comment(interaction_stamp(endpoint)),
         "notes": notes,
         "method": exemplar.method,
         "uri": base_url + quote(exemplar.url, safe=_URI_SAFE),

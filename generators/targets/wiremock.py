@@ -185,9 +185,7 @@ def render_mapping(env, stub: Stub, with_statistics: bool) -> tuple[str, dict, b
     priority = TEMPLATE_PRIORITY if stub.kind == DEFAULT else (
         EXACT_REQUEST_PRIORITY if stub.kind == EXACT else RECORD_PRIORITY)
     metadata = {
-        **json_stamp(endpoint.service, endpoint.method, endpoint.path_template,
-                     endpoint.status, endpoint.media_type, endpoint.first_seen,
-                     endpoint.last_seen, endpoint.observations),
+        **json_stamp(endpoint),
         **({"operation": endpoint.operation, "discriminator": endpoint.discriminator}
            if endpoint.operation else {}),
         "stub": stub.kind,
