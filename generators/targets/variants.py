@@ -41,7 +41,7 @@ from freshmock.generators.model.endpoint import Endpoint, Model, Recordings
 from freshmock.generators.model.exemplars import Exemplar
 from freshmock.generators.model.media_types import is_event_stream, is_json_media_type
 from freshmock.generators.targets.stub_headers import replayed_headers
-from freshmock.proxy.errors import FreshmockError
+from freshmock.proxy.errors import ExitCode, FreshmockError
 from freshmock.proxy.redaction import is_redacted
 
 DEFAULT, EXACT, RECORD = "default", "exact", "record"
@@ -71,7 +71,8 @@ ONLY_ON_REQUEST = frozenset({SWITCHING_PROTOCOLS, PARTIAL_CONTENT, NOT_MODIFIED}
 class DuplicateStubError(FreshmockError):
     """Two stubs of one target would answer the same requests at one priority."""
 
-    exit_code = 1  # a bug of freshmock's, said loudly rather than a wrong answer served
+    # a bug of freshmock's, said loudly rather than a wrong answer served
+    exit_code = ExitCode.CHECK_FAILED
 
 
 @dataclass(frozen=True)

@@ -16,19 +16,19 @@ from freshmock.generators.model.endpoint import Model
 from freshmock.generators.model.publish import publish, window_of
 from freshmock.generators.targets import TARGETS
 from freshmock.generators.workflows.atomic_output import staged_folder
-from freshmock.proxy.errors import FreshmockError
+from freshmock.proxy.errors import ExitCode, FreshmockError
 
 
 class NothingWritten(FreshmockError):
     """The window holds no endpoint the target writes a stub for."""
 
-    exit_code = 3  # the CLI's NOTHING_COMPARABLE: nothing observed to work from
+    exit_code = ExitCode.NOTHING_COMPARABLE  # nothing observed to work from
 
 
 class TemplateFailed(FreshmockError):
     """A user's override template failed to render; the message names the error."""
 
-    exit_code = 2  # a usage error: the user's template, not freshmock
+    exit_code = ExitCode.USAGE  #: the user's template, not freshmock
 
 
 def write_target(model: Model, target: str, out_dir: Path, service: str | None = None,

@@ -29,7 +29,7 @@ from freshmock.generators.model.infer import merge_window
 from freshmock.generators.model.publish import publish, window_of
 from freshmock.generators.targets import TARGETS
 from freshmock.generators.workflows.atomic_output import staged
-from freshmock.proxy.errors import FreshmockError
+from freshmock.proxy.errors import ExitCode, FreshmockError
 from freshmock.proxy.store import last_observed_day
 
 
@@ -224,7 +224,7 @@ def _git_config(folder: Path, key: str) -> str:
 class NothingToRefresh(FreshmockError):
     """The window holds no endpoint (of the service asked for)."""
 
-    exit_code = 3  # the CLI's NOTHING_COMPARABLE: nothing observed to work from
+    exit_code = ExitCode.NOTHING_COMPARABLE  # nothing observed to work from
 
 
 def parse_targets(text: str) -> list[str]:
