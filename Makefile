@@ -28,8 +28,11 @@ $(UV):
 
 # --locked: the install fails when pyproject.toml changed and uv.lock was not
 # refreshed (`make lock`), so CI always tests the versions users get.
+# --compile-bytecode: with PYTHONDONTWRITEBYTECODE=1 (set on these machines) Python
+# never caches what it compiles, so every process the tests start compiled mitmproxy
+# from source again: 1.48 s to import the sidecar, 0.72 s from the installed bytecode.
 $(INSTALLED): $(UV) pyproject.toml uv.lock
-	$(call RETRY,UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra test --python $(PYTHON))
+	$(call RETRY,UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --compile-bytecode --extra test --python $(PYTHON))
 	@touch $@
 
 install: $(INSTALLED)
@@ -39,7 +42,7 @@ install: $(INSTALLED)
 test-latest: $(UV) peers
 	rm -rf $(LATEST)
 	$(UV) venv --quiet --python $(PYTHON) $(LATEST)
-	$(call RETRY,$(UV) pip install --quiet --python $(LATEST)/bin/python --upgrade -e '.[test]')
+	$(call RETRY,$(UV) pip install --quiet --compile-bytecode --python $(LATEST)/bin/python --upgrade -e '.[test]')
 	@$(LATEST)/bin/python -c 'from importlib.metadata import version as v; print("newest allowed:", ", ".join(f"{p} {v(p)}" for p in ("mitmproxy", "sqlite-utils", "genson", "jinja2", "typer", "jsonschema")))'
 	$(LATEST)/bin/pytest -m "not slow" -n 2 --dist loadfile
 

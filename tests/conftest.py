@@ -19,11 +19,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from freshmock.generators.model.infer import infer_endpoints
-from freshmock.generators.workflows.demo.run import drive
-from freshmock.generators.workflows.demo.service import DemoService, demo_requests
-from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
-from freshmock.proxy.store import open_store
+# The sidecar, the demo and inference are imported inside the fixtures that use
+# them, not here: every pytest start loads this file, and those imports (mitmproxy
+# among them) are ~1.4 s of the ~2.6 s a mutant's test run takes (docs/mutation.md).
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -42,6 +40,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
 
 @pytest.fixture
 def demo_service():
+    from freshmock.generators.workflows.demo.service import DemoService
+
     with DemoService() as service:
         yield service
 
@@ -54,6 +54,12 @@ def db_path(tmp_path) -> Path:
 @pytest.fixture(scope="module")
 def recorded_store(tmp_path_factory) -> Path:
     """A store of the demo's traffic, recorded through a real proxy and inferred."""
+    from freshmock.generators.model.infer import infer_endpoints
+    from freshmock.generators.workflows.demo.run import drive
+    from freshmock.generators.workflows.demo.service import DemoService, demo_requests
+    from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
+    from freshmock.proxy.store import open_store
+
     db_path = tmp_path_factory.mktemp("store") / "store.db"
     with DemoService() as service:
         config = SidecarConfig(
@@ -74,6 +80,8 @@ def recording_proxy(demo_service, db_path):
     Yields the running ``SidecarThread``; its ``port`` is the proxy's.
     Leaving the test stops it and drains every capture to ``db_path``.
     """
+    from freshmock.proxy.sidecar import SidecarConfig, SidecarThread
+
     config = SidecarConfig(
         db_path=str(db_path), upstream=demo_service.url, listen_port=0, service="demo-shop"
     )
