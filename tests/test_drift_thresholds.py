@@ -115,6 +115,17 @@ def test_tarone_leaves_out_tests_that_could_never_reach_the_level():
     assert decide([(ev(0.0003), "a"), *three[1:]], LEVEL) == ["a"]
 
 
+def test_tarone_counts_a_test_only_against_level_over_k_not_level_times_k():
+    # k = 1: two tests could reach 0.001, too many; k = 2: only one could reach 0.0005,
+    # so k = 2 (a third, p_min 0.0015, never counts) and 0.0004 <= 0.001 / 2 is a verdict
+    family = [(ev(0.0004), "a"), (ev(1.0, 0.0008), "b"), (ev(1.0, 0.0015), "c")]
+    assert decide(family, LEVEL) == ["a"]
+
+
+def test_a_test_whose_best_p_value_is_exactly_the_level_is_testable():
+    assert decide([(ev(LEVEL, LEVEL), "a")], LEVEL) == ["a"]
+
+
 # --- rules.py, through shapes.py: presence, formats, enums ----------------------------
 
 def stats(bodies) -> dict:
@@ -384,6 +395,191 @@ def test_the_report_names_the_first_and_last_day_of_each_side():
     assert (report.current.first_day, report.current.last_day) == ("2026-11-01", "2026-11-07")
 
 
+def test_an_endpoint_gone_is_tested_only_against_endpoints_gone_or_added():
+    # 11 of 311 calls, none of 300 after: p = 5.4e-4 <= 0.001 alone, > 0.001 / 2: the
+    # endpoints on both sides are no test of the family, or the verdict would be lost
+    assert LEVEL / 2 < fisher_lower(11, 311, 0, 300).p <= LEVEL
+    base = window({**route({200: 300}), **route({200: 11}, "/users")})
+    assert kinds(compare_windows(base, window(route({200: 300})))) == {
+        ("GET", "/users", None, "endpoint-gone", Severity.breaking)}
+
+
+def test_a_comparison_for_one_service_reads_only_that_service():
+    def side(calls: dict[str, int], path: str = "/orders") -> dict:
+        return {(service, "GET", path, "", 200, ""): StubbedEndpoint(
+            n, "2026-11-01T00:00:00Z", "2026-11-07T00:00:00Z") for service, n in calls.items()}
+
+    base = side({"a": 300, "b": 300, "c": 300})
+    current = {**side({"a": 300, "b": 250}), **side({"c": 300}, "/carts")}
+    report = compare_windows(base, current, service="b")
+    assert kinds(report) == set()
+    assert {(c.service, c.current_observations) for c in report.coverage} == {("b", 250)}
+    assert (report.baseline.observations, report.current.observations) == (300, 250)
+
+
+def test_statuses_after_a_gone_one_are_still_compared():
+    def side(bodies: dict[int, list]) -> dict:
+        found = {}
+        for status, objects in bodies.items():
+            partial = found[(SERVICE, "GET", "/orders", "", status, "application/json")] = \
+                StubbedEndpoint(len(objects), "2026-11-01T00:00:00Z", "2026-11-07T00:00:00Z")
+            for body in objects:
+                partial.response.add_object(body)
+        return found
+
+    base = side({200: [{"n": k} for k in range(100)], 201: [{"n": k} for k in range(100)]})
+    current = side({201: [{"n": f"s{k}"} for k in range(200)]})
+    assert kinds(compare_windows(base, current)) == {
+        ("GET", "/orders", 200, "status-gone", Severity.breaking),
+        ("GET", "/orders", 201, "type-changed", Severity.breaking)}
+
+
+def test_coverage_counts_what_the_current_window_holds_of_each_baseline_item():
+    thin = compare_windows(window(route({200: 3, 404: 1})), window(route({200: 10})))
+    assert {(c.status, c.verdict, c.current_observations) for c in thin.coverage} == {
+        (200, NO_VERDICT, 10), (404, NO_VERDICT, 0)}
+    gone = compare_windows(window(route({200: 300})), window(route({404: 300})))
+    assert [(c.status, c.note, c.current_observations) for c in gone.coverage] == [
+        (200, "status gone", 0)]
+    media = compare_windows(
+        window({("GET", "/orders", 200, "application/json"): 300,
+                ("GET", "/orders", 200, "application/xml"): 300}),
+        window({("GET", "/orders", 200, "application/json"): 300}))
+    (xml,) = [c for c in media.coverage if c.media_type == "application/xml"]
+    assert (xml.verdict, xml.current_observations) == (NOT_OBSERVED, 0)
+    assert xml.note == ("media type not observed in the current window (status 200 answered "
+                        "application/json)")
+
+
+def test_a_body_where_there_was_none_is_not_a_media_type_change():
+    report = compare_windows(window(route({200: 300})),
+                             window({("GET", "/orders", 200, "application/json"): 300}))
+    assert kinds(report) == set()
+    assert [(c.verdict, c.note) for c in report.coverage] == [("compared", "no body on one side")]
+
+
+@pytest.mark.parametrize("current_bodies,expected", [
+    (0, ("compared", "no JSON bodies to compare")),
+    (1, (NO_VERDICT, "thin evidence: 300 baseline observations, 300 current")),
+])
+def test_json_bodies_on_the_baseline_side_only_or_too_few_now(current_bodies, expected):
+    json_route = {("GET", "/orders", 200, "application/json"): 300}
+    base, current = window(json_route), window(json_route)
+    key = (SERVICE, "GET", "/orders", "", 200, "application/json")
+    for k in range(50):
+        base[key].response.add_object({"id": k})
+    for k in range(current_bodies):
+        current[key].response.add_object({"id": k})
+    assert [(c.verdict, c.note) for c in compare_windows(base, current).coverage] == [expected]
+
+
+def test_an_endpoint_or_status_added_reports_the_p_value_of_its_own_test():
+    base = window(route({200: 300}))
+    report = compare_windows(base, window({**route({200: 300}), **route({200: 40}, "/carts")}))
+    (added,) = [c for d in report.drifts for c in d.changes]
+    assert added.evidence["p_value"] == float(f"{exact_lower(40, 340, 0, 300):.3g}") > 0
+    report = compare_windows(base, window(route({200: 260, 201: 40})))
+    (added,) = [c for d in report.drifts for c in d.changes]
+    assert added.kind == "status-added"
+    assert added.evidence["p_value"] == float(f"{exact_lower(40, 300, 0, 300):.3g}") > 0
+
+
+def test_only_2xx_is_a_success_and_only_4xx_a_client_error():
+    report = compare_windows(window(route({200: 300, 199: 300})), window(route({200: 600})))
+    assert kinds(report) == set()  # 199 gone: not a success gone
+    base = window(route({200: 3000}))
+    for status, kind in ((399, "status-added"), (400, "new-client-error"),
+                         (499, "new-client-error"), (500, "status-added")):
+        report = compare_windows(base, window(route({200: 196, status: 4})))
+        assert {k[3] for k in kinds(report)} == {kind}, status
+
+
+def test_an_endpoint_added_is_tested_only_against_endpoints_gone_or_added():
+    current = window({**route({200: 300}), **route({200: 11}, "/carts")})
+    assert kinds(compare_windows(window(route({200: 300})), current)) == {
+        ("GET", "/carts", None, "endpoint-added", Severity.additive)}
+
+
+def test_an_endpoint_gone_or_added_states_its_counts_and_p_value():
+    base = window({**route({200: 300}), **route({200: 40}, "/users")})
+    report = compare_windows(base, window({**route({200: 300}), **route({200: 50}, "/carts")}))
+    found = {c.kind: c.evidence for d in report.drifts for c in d.changes}
+    assert found == {
+        "endpoint-gone": {"baseline": 40, "current": 0, "service_current": 350,
+                          "p_value": float(f"{exact_lower(40, 340, 0, 350):.3g}")},
+        "endpoint-added": {"baseline": 0, "current": 50, "service_baseline": 340,
+                           "p_value": float(f"{exact_lower(50, 350, 0, 340):.3g}")}}
+    assert [c.current_observations for c in report.coverage if c.path_template == "/users"] == [0]
+
+
+def test_a_status_gone_or_added_states_its_counts():
+    report = compare_windows(window(route({200: 300})), window(route({201: 300})))
+    found = {c.kind: c.evidence for d in report.drifts for c in d.changes}
+    counts = {"baseline_statuses": {"200": 300}, "current_statuses": {"201": 300}}
+    p = float(f"{exact_lower(300, 300, 0, 300):.3g}")
+    assert found == {"status-gone": {"baseline": 300, "current": 0, **counts, "p_value": p},
+                     "status-added": {"baseline": 0, "current": 300, **counts, "p_value": p}}
+
+
+def test_a_success_gone_names_the_errors_that_came_instead_and_only_those():
+    def gone(current: dict) -> str:
+        report = compare_windows(window(route({200: 300, 500: 300})), window(route(current)))
+        (change,) = [c for d in report.drifts for c in d.changes if c.kind == "status-gone"]
+        return change.new
+
+    assert gone({400: 600}) == "not seen; now 400 on 600 calls"
+    assert gone({399: 600}) == "not seen"  # not an error; the 500 gone is not named either
+    assert gone({201: 600}) == "not seen"
+
+
+def test_statuses_after_a_new_one_are_still_compared():
+    def side(bodies: dict[int, list]) -> dict:
+        found = {}
+        for status, objects in bodies.items():
+            partial = found[(SERVICE, "GET", "/orders", "", status, "application/json")] = \
+                StubbedEndpoint(len(objects), "2026-11-01T00:00:00Z", "2026-11-07T00:00:00Z")
+            for body in objects:
+                partial.response.add_object(body)
+        return found
+
+    base = side({201: [{"n": k} for k in range(300)]})
+    current = side({200: [{"n": k} for k in range(100)], 201: [{"n": f"s{k}"} for k in range(200)]})
+    assert kinds(compare_windows(base, current)) == {
+        ("GET", "/orders", 200, "status-added", Severity.additive),
+        ("GET", "/orders", 201, "type-changed", Severity.breaking)}
+
+
+def test_a_body_gone_is_not_a_media_type_change_and_a_bodyless_item_is_compared():
+    report = compare_windows(window({("GET", "/orders", 200, "application/json"): 300}),
+                             window(route({200: 300})))
+    assert kinds(report) == set()
+    assert [(c.verdict, c.note) for c in report.coverage] == [("compared", "no body on one side")]
+    report = compare_windows(
+        window({("GET", "/orders", 200, ""): 300,
+                ("GET", "/orders", 200, "application/json"): 300}),
+        window({("GET", "/orders", 200, "application/json"): 300}))
+    (bodyless,) = [c for c in report.coverage if c.media_type == ""]
+    assert (bodyless.verdict, bodyless.note, bodyless.current_observations) == (
+        "compared", "no body on one side", 300)
+
+
+def test_every_baseline_item_of_every_service_is_accounted_once():
+    def side(calls: dict[str, int]) -> dict:
+        return {(service, "GET", "/orders", "", 200, ""): StubbedEndpoint(
+            n, "2026-11-01T00:00:00Z", "2026-11-07T00:00:00Z") for service, n in calls.items()}
+
+    report = compare_windows(side({"a": 300, "b": 300, "c": 300}),
+                             side({"a": 300, "b": 300, "c": 300}))
+    assert [(c.service, c.verdict) for c in report.coverage] == [
+        ("a", "compared"), ("b", "compared"), ("c", "compared")]
+
+
+def test_an_empty_side_is_observed_as_nothing():
+    report = compare_windows(window(route({200: 300})), {})
+    assert (report.current.first_day, report.current.last_day, report.current.observations) == (
+        None, None, 0)
+
+
 # --- shapes.py: paths, maps, the type tests ----------------------------------------
 
 def test_pointers_escape_only_what_rfc_6901_and_the_wildcard_need():
@@ -418,3 +614,134 @@ def test_changes_are_values_fixed_once_made():
     assert {change} == {change}  # hashable: reports put changes in sets
     with pytest.raises(AttributeError):
         change.kind = "other"
+
+
+def one_change(base_bodies, current_bodies):
+    (change,) = compare_nodes(stats(base_bodies), stats(current_bodies))
+    return change
+
+
+def test_items_changing_type_in_an_array_is_breaking_widening_them_is_risky():
+    assert changes([{"tags": [k, k + 1]} for k in range(100)],
+                   [{"tags": [f"t{k}"]} for k in range(100)]) == [
+        (Severity.breaking, "type-changed", "/tags/*")]
+    assert changes([{"tags": [k, k + 1]} for k in range(100)],
+                   [{"tags": [k + 0.5]} for k in range(100)]) == [
+        (Severity.risky, "items-type-widened", "/tags/*")]
+
+
+def test_a_whole_body_changing_type_is_a_type_change_not_an_items_one():
+    from freshmock.generators.drift.shapes import BodyWalk
+
+    walk = BodyWalk()
+    walk.add(stats([{"id": k} for k in range(100)]), stats([[k] for k in range(100)]))
+    assert [(c.severity, c.kind, c.path) for c in walk.changes()] == [
+        (Severity.breaking, "type-changed", "")]
+    assert [(c.severity, c.kind) for c in compare_nodes(
+        stats([{"id": k} for k in range(100)]), stats([[k] for k in range(100)]))] == [
+        (Severity.breaking, "type-changed")]
+
+
+def test_a_change_says_what_each_side_held_in_words():
+    change = one_change([{"v": k} for k in range(100)], [{"v": f"s{k}"} for k in range(100)])
+    assert (change.old, change.new) == ("integer", "string")
+    removed = one_change(with_note(100, 100), [{"id": k} for k in range(100)])
+    assert (removed.old, removed.new) == ("string", "absent")
+    assert removed.evidence == {"baseline_present": 100, "baseline_objects": 100,
+                                "current_present": 0, "current_objects": 100,
+                                "p_value": float(f"{exact_lower(100, 100, 0, 100):.3g}")}
+    from freshmock.generators.drift.shapes import describe_types
+
+    assert describe_types({}) == "nothing"
+    assert describe_types({"string": {}, "null": {}}) == "null|string"
+
+
+def test_a_current_side_of_empty_strings_is_no_evidence_a_format_went():
+    assert changes(stamps(30), [{"at": ""} for _ in range(40)]) == []
+
+
+def test_a_format_change_reports_the_distinct_values_behind_it():
+    change = one_change(stamps(30), [{"at": f"user{k}@example.test"} for k in range(40)])
+    assert change.evidence == {"baseline": 30, "current": 40}
+
+
+def test_changes_sort_by_severity_first_then_part_and_path():
+    from freshmock.generators.drift.shapes import Change
+
+    made = [Change(Severity.additive, "property-added", "/a", "absent", "string"),
+            Change(Severity.risky, "type-narrowed", "/b", "integer|null", "integer"),
+            Change(Severity.breaking, "property-removed", "/z", "string", "absent"),
+            Change(Severity.breaking, "property-removed", "/c", "string", "absent",
+                   part="request")]
+    assert [(c.severity, c.path) for c in sorted(made, key=Change.sort_key)] == [
+        (Severity.breaking, "/c"), (Severity.breaking, "/z"), (Severity.risky, "/b"),
+        (Severity.additive, "/a")]
+
+
+def test_empty_strings_are_no_evidence_of_a_baseline_format():
+    current = [{"id": k, "at": "yesterday"} for k in range(40)]
+    empties = [{"id": 100 + k, "at": ""} for k in range(10)]
+    with_ids = [{"id": k, **body} for k, body in enumerate(stamps(30))]
+    assert changes(with_ids + empties, current) == [(Severity.risky, "format-dropped", "/at")]
+    assert changes(with_ids[:25] + empties, current) == []
+
+
+def test_a_field_that_became_null_or_a_string_is_a_widening_not_only_nullable():
+    base = [{"v": k} for k in range(100)]
+    current = [{"v": None if k % 2 else f"s{k}"} for k in range(100)]
+    # the integers are gone too: a type change; integers kept beside both is a widening
+    assert changes(base, current) == [(Severity.breaking, "type-changed", "/v")]
+    current = [{"v": [None, f"s{k}", k][k % 3]} for k in range(150)]
+    assert changes(base, current) == [(Severity.breaking, "type-widened", "/v")]
+    current = [{"v": None if k % 2 else k} for k in range(100)]
+    assert changes(base, current) == [(Severity.breaking, "became-nullable", "/v")]
+
+
+def test_a_formatted_string_with_few_values_is_not_an_enum():
+    base = [{"to": ["a@x.io", "b@x.io", "c@x.io"][k % 3]} for k in range(60)]
+    assert changes(base, [{"to": "z@x.io"} for _ in range(100)]) == []
+
+
+def test_each_change_reports_the_p_value_of_its_own_test():
+    def p(value: float) -> float:
+        return float(f"{value:.3g}")
+
+    typed = one_change([{"v": k} for k in range(100)], [{"v": f"s{k}"} for k in range(100)])
+    assert typed.evidence["p_value"] == p(exact_lower(100, 100, 0, 100)) > 0
+    # null appeared beside integers that stayed: only the appearance's test (fisher_higher)
+    nullable = one_change([{"v": k} for k in range(100)],
+                          [{"v": None if k < 40 else k} for k in range(100)])
+    assert nullable.kind == "became-nullable"
+    assert nullable.evidence["p_value"] == p(exact_lower(40, 100, 0, 100)) > 0
+    added = one_change([{"id": k} for k in range(100)], with_note(100, 100))
+    assert added.kind == "property-added"
+    assert added.evidence["p_value"] == p(exact_lower(100, 100, 0, 100)) > 0
+    enum = one_change(states(60, WORDS[:3]), [{"state": "zulu"}] * 30 + states(70, WORDS[:3]))
+    assert (enum.kind, enum.evidence["current_new"]) == ("enum-value-added", 30)
+    assert enum.evidence["p_value"] == p(exact_lower(30, 100, 0, 60)) > 0
+
+
+def test_became_optional_says_how_many_current_objects_miss_it():
+    change = one_change(with_note(100, 100), with_note(100, 90))
+    assert (change.kind, change.new) == ("became-optional", "missing from 10 of 100")
+
+
+def test_named_properties_against_a_map_keyed_by_ids_compare_the_values():
+    named = [{"stock": {"apples": k, "pears": k}} for k in range(100)]
+    by_id = [{"stock": {str(1000 + k): f"{k} units"}} for k in range(100)]
+    assert changes(named, by_id) == [(Severity.breaking, "type-changed", "/stock/*")]
+    assert changes(by_id, named) == [(Severity.breaking, "type-changed", "/stock/*")]
+
+
+def test_a_format_change_names_the_formats_or_no_format():
+    dropped = one_change(stamps(30), [{"at": "yesterday"} for _ in range(40)])
+    assert (dropped.old, dropped.new) == ("date-time", "no format")
+    changed = one_change(stamps(30), [{"at": f"user{k}@example.test"} for k in range(40)])
+    assert (changed.old, changed.new) == ("date-time", "email")
+
+
+def test_every_property_is_compared_after_one_that_was_added():
+    base = [{"id": k, "zone": "eu"} for k in range(100)]
+    current = [{"id": k, "added": True} for k in range(100)]
+    assert changes(base, current) == [(Severity.breaking, "property-removed", "/zone"),
+                                      (Severity.additive, "property-added", "/added")]

@@ -71,13 +71,27 @@ def test_json_paths_merge_the_children_of_every_object_at_one_path():
 
 
 def test_a_wide_body_is_cut_at_max_shape_paths_exactly():
+    assert MAX_SHAPE_PATHS == 2000  # the documented cut (docs/sidecar.md)
     wide = {f"field_{k}": k for k in range(MAX_SHAPE_PATHS + 500)}
-    assert len(json_paths(wide)) == MAX_SHAPE_PATHS
+    assert len(json_paths(wide)) == 2000
     assert json_paths(wide) == json_paths(dict(wide))  # deterministic
     nested = {f"field_{k}": {"x": k} for k in range(MAX_SHAPE_PATHS)}
     assert len(json_paths(nested)) == MAX_SHAPE_PATHS
     narrow = {f"field_{k}": k for k in range(MAX_SHAPE_PATHS - 2)}
     assert len(json_paths(narrow)) == MAX_SHAPE_PATHS - 1  # every field and the body
+
+
+def test_a_body_whose_paths_grow_several_at_a_time_is_still_cut_near_the_bound():
+    # the body, then 4 paths a field (its array, then 3 item types at once): 1998 after
+    # 499 fields, 2001 after 500; the count steps over 2000 and the walk stops there
+    mixed = {f"field_{k}": [1, "a", None] for k in range(MAX_SHAPE_PATHS)}
+    assert len(json_paths(mixed)) == 2001
+
+
+@pytest.mark.parametrize("media_type", ["application/xml", "application/octet-stream",
+                                        "text/plain", "multipart/form-data"])
+def test_only_a_form_body_is_read_as_a_form(media_type):
+    assert body_shape(media_type, b"a=1&b=2", False) == (media_type,)
 
 
 def test_body_shapes_of_each_kind_of_body():
@@ -173,3 +187,12 @@ def test_a_body_shape_survives_a_round_trip_through_json_text():
     document = {"id": 5, "items": [{"sku": "A"}]}
     data = json.dumps(document).encode()
     assert body_shape(JSON, data, False) == body_shape(JSON, data, False, document=document)
+
+
+def test_a_change_of_hour_either_way_starts_a_new_count():
+    # flows finish out of order around hh:00: an earlier hour is another hour too
+    sampler = Sampler(budget=1)
+    same = shape_digest("same")
+    assert sampler.keep("e", same, 7300)
+    assert not sampler.keep("e", same, 7301)
+    assert sampler.keep("e", same, 7100)  # hour 1 after hour 2: counted afresh
