@@ -50,8 +50,9 @@ def row(path: str, status: int = 200, body=None, *, method: str = "GET",
         request_headers=json.dumps(headers or []), **columns)
 
 
-def stubs_of(tmp_path, rows: list[dict]):
-    db = new_store(tmp_path / "store.db")
+def stubs_of(folder, rows: list[dict]):
+    folder.mkdir(parents=True, exist_ok=True)
+    db = new_store(folder / "store.db")
     insert_observations(db, rows)
     model = publish(db)
     return service_stubs(model, model.endpoints)
@@ -189,7 +190,6 @@ def test_a_request_answered_twice_as_often_each_way_replays_its_newest_answer(tm
         rows = _users(row("/users/7", 200, order[0], at=200 if order[0] is older else 300),
                       row("/users/7", 200, order[1], at=200 if order[1] is older else 300))
         folder = tmp_path / ("older-first" if order[0] is older else "newer-first")
-        folder.mkdir()
         (exact,) = [stub for stub in stubs_of(folder, rows) if stub.kind == EXACT]
         assert json.loads(exact.exemplar.response_body) == newer
 
@@ -219,6 +219,103 @@ def test_a_request_body_cut_at_the_cap_is_never_matched_on(tmp_path, truncated, 
     rows = _users(row("/users/7", 200, {"id": 7, "team": "core"}, request={"big": "x"},
                       request_body_truncated=truncated))
     assert kinds(stubs_of(tmp_path, rows)) == expected
+
+
+def test_past_the_bound_the_most_recently_seen_requests_are_kept(tmp_path):
+    # inserted newest first: the row order is not the time order
+    seen_at = {f"/users/{n}": 5000 - n for n in range(10, 220)}
+    rows = [row(path, 200, {"id": n, "team": f"t{n}"}, at=at)
+            for n, (path, at) in enumerate(seen_at.items())]
+    stubs = stubs_of(tmp_path, rows)
+    candidates = sorted(set(seen_at) - {default_of(stubs).exemplar.path},
+                        key=lambda path: -seen_at[path])
+    kept = {stub.exemplar.path for stub in stubs if stub.kind == EXACT}
+    assert kept == set(candidates[:200])  # each seen once: the 200 newest
+
+
+def test_the_stub_of_a_repeated_request_replays_its_newest_occurrence(tmp_path):
+    answer = {"id": 7, "team": "core"}
+    stubs = stubs_of(tmp_path, _users(
+        row("/users/7", 200, answer, headers=[["X-Trace", "old"]], at=100),
+        row("/users/7", 200, {"id": 7, "team": "web"}, at=200),
+        row("/users/7", 200, answer, headers=[["X-Trace", "new"]], at=300)))
+    (exact,) = [stub for stub in stubs if stub.kind == EXACT]
+    assert json.loads(exact.exemplar.response_body) == answer
+    assert exact.exemplar.request_header("X-Trace") == "new"
+
+
+def test_a_blank_query_parameter_is_part_of_the_request(tmp_path):
+    stubs = stubs_of(tmp_path, _users(row("/users/9", 200, {"id": 9, "flagged": True},
+                                          query="flag=")))
+    (exact,) = [stub for stub in stubs if stub.kind == EXACT]
+    assert exact.exemplar.query == "flag="
+
+
+def test_a_request_with_a_json_type_and_no_body_is_matched_on_its_path(tmp_path):
+    stubs = stubs_of(tmp_path, _users(row("/users/7", 200, {"id": 7, "team": "core"},
+                                          request_media_type="application/json")))
+    assert kinds(stubs) == [(DEFAULT, 200), (EXACT, 200)]
+
+
+def test_bodies_that_are_not_json_compare_as_bytes_even_when_they_parse(tmp_path):
+    rows = [row("/echo", 200, {"echo": None}, method="POST", request=b"x",
+                request_media_type="text/plain")] * 3
+    rows += [row("/echo", 200, {"echo": "spaced"}, method="POST", request=b'{"n": 1}',
+                 request_media_type="text/plain"),
+             row("/echo", 200, {"echo": "tight"}, method="POST", request=b'{"n":1}',
+                 request_media_type="text/plain")]
+    exact = [stub for stub in stubs_of(tmp_path, rows) if stub.kind == EXACT]
+    assert len(exact) == 2
+
+
+def test_a_cut_request_body_is_skipped_and_the_requests_after_it_still_read(tmp_path):
+    rows = _users(row("/users/8", 200, {"id": 8, "team": "web"}, at=100),
+                  row("/users/7", 200, {"id": 7, "team": "core"}, request={"big": "x"},
+                      request_body_truncated=1, at=200))
+    (exact,) = [stub for stub in stubs_of(tmp_path, rows) if stub.kind == EXACT]
+    assert exact.exemplar.path == "/users/8"
+
+
+def test_answers_differ_by_the_headers_a_stub_replays_and_only_those(tmp_path):
+    def answer(etag: str, date: str, md5: str) -> list:
+        return [["content-type", "application/json"], ["ETag", etag], ["Date", date],
+                ["Content-MD5", md5]]
+
+    body = {"v": 1}
+    rows = [row("/doc/1", 200, body, response_headers=answer('"v1"', f"day {n}", f"m{n}"))
+            for n in range(3)]
+    # a Date and a checksum (not replayed over a re-serialised body) are no other answer
+    rows.append(row("/doc/2", 200, body, response_headers=answer('"v1"', "day 9", "m9")))
+    assert kinds(stubs_of(tmp_path / "same", rows)) == [(DEFAULT, 200)]
+    rows.append(row("/doc/3", 200, body, response_headers=answer('"v2"', "day 9", "m9")))
+    (exact,) = [stub for stub in stubs_of(tmp_path, rows) if stub.kind == EXACT]
+    assert exact.exemplar.path == "/doc/3"
+
+
+def test_three_answers_told_apart_by_one_header_make_it_a_matcher(tmp_path):
+    rows = [row("/export", 200, {"rows": [1]}, headers=[["Accept", "application/json"]])] * 3
+    rows += [row("/export", 200, b"a,b\n", media_type="text/csv",
+                 headers=[["Accept", "text/csv"]]),
+             row("/export", 200, b"<rows/>", media_type="application/xml",
+                 headers=[["Accept", "application/xml"]])]
+    exact = {stub.endpoint.media_type: stub.match_headers
+             for stub in stubs_of(tmp_path, rows) if stub.kind == EXACT}
+    assert exact == {"text/csv": (("Accept", "text/csv"),),
+                     "application/xml": (("Accept", "application/xml"),)}
+
+
+def test_a_header_whose_values_each_got_every_answer_is_not_a_matcher(tmp_path):
+    rows = [row("/doc", 200, {"v": n % 2, "odd": bool(n % 2)},
+                headers=[["Accept", ["application/json", "*/*"][n // 2]]], at=100 + n)
+            for n in range(4)]
+    assert all(stub.match_headers == () for stub in stubs_of(tmp_path, rows))
+
+
+def test_an_upgrade_answers_only_an_upgrade_even_when_nothing_else_was_seen(tmp_path):
+    stubs = stubs_of(tmp_path, [row("/ws", 101, b"", media_type="",
+                                    headers=[["Upgrade", "websocket"]])] * 2)
+    assert [(stub.kind, stub.match_headers) for stub in stubs] == [
+        (EXACT, (("Upgrade", "websocket"),))]
 
 
 def test_exact_stubs_per_route_are_bounded_keeping_the_most_requested(tmp_path):
@@ -405,8 +502,8 @@ def test_a_graphql_batch_is_told_apart_by_its_exact_body_not_an_operation():
 @pytest.mark.parametrize("document,asked,not_asked", [
     ("query GetUser($id: ID!) { user(id: $id) { id } }",
      "query GetUser { user { name } }", "query GetUsers { users { id } }"),
-    ("{ users(first: 2) { id } }", "{ users { name } }", "{ usersCount }"),
-    ("query { me: users { id } }", "{ me: users { id } }", "{ me: other { users } }"),
+    ("{ users(first: 2) { id } }", "{users{name}}", "{ usersCount }"),
+    ("query { me: users { id } }", "{ me:users { id } }", "{ me: other { users } }"),
 ])
 def test_a_graphql_document_without_an_operation_name_is_matched_by_a_pattern(
         document, asked, not_asked):

@@ -293,7 +293,10 @@ def route_stubs(recordings: Recordings, endpoints: Sequence[Endpoint]) -> list[S
                         for name, value in default_headers.items())):
             continue  # the default already gives it
         chosen.append((len(group), newest[answer][0], newest[answer][1]))
-    chosen.sort(key=lambda item: (-item[0], item[1], item[2].row_id))
+    # Past the bound the most requested stay, then the most recently seen: a stub is
+    # only as fresh as its observation (this was oldest first: of a busy route's
+    # requests seen once each, the stubs replayed the window's first 200).
+    chosen.sort(key=lambda item: (item[0], item[1], item[2].row_id), reverse=True)
     stubs: list[Stub] = []
     if default_endpoint is not None:
         required = tuple((name, default_exemplar.request_header(name)) for name in headers
