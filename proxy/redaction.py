@@ -224,7 +224,11 @@ class Redactor:
             if redacted is not None:
                 return redacted
             return self._redact_text_bytes(data)
-        if is_xml_media_type(media_type) or (not media_type and data.lstrip()[:5] == b"<?xml"):
+        # Undeclared markup is redacted as XML: a secret under an element name
+        # (<Password>...</Password>) is found there and only there, and XML may omit
+        # its <?xml declaration. The XML pass is regular expressions over the text, so
+        # HTML and broken markup come out as they went in but for what it replaces.
+        if is_xml_media_type(media_type) or (not media_type and data.lstrip()[:1] == b"<"):
             return self._redact_xml_bytes(data)
         if _is_form(media_type):
             text = data.decode("utf-8", "surrogateescape")

@@ -122,6 +122,19 @@ def test_tarone_counts_a_test_only_against_level_over_k_not_level_times_k():
     assert decide(family, LEVEL) == ["a"]
 
 
+def test_a_test_tarone_left_out_is_not_accepted_later_in_the_step_down():
+    # k = 2 (only "a" could reach 0.0005): "b", p_min 0.0008, is not testable, even though
+    # its p = 0.0009 would pass Holm's second step (0.001 / 1)
+    assert decide([(ev(1e-12), "a"), (ev(0.0009, 0.0008), "b")], LEVEL) == ["a"]
+
+
+def test_tarone_counts_a_test_whose_best_p_value_is_exactly_level_over_k():
+    # p_min of "c" is exactly 0.001 / 2: at k = 2 three tests could reach it, so k = 3,
+    # and 0.0004 > 0.001 / 3 is no verdict (k = 2 would have accepted it)
+    family = [(ev(0.0004), "a"), (ev(1.0), "b"), (ev(1.0, LEVEL / 2), "c")]
+    assert decide(family, LEVEL) == []
+
+
 def test_a_test_whose_best_p_value_is_exactly_the_level_is_testable():
     assert decide([(ev(LEVEL, LEVEL), "a")], LEVEL) == ["a"]
 

@@ -1,8 +1,9 @@
 """Text-body redaction edges a mutation run found unguarded.
 
-A body without a media type is sniffed: XML by its `<?xml` declaration (after any
-leading whitespace), so a secret under an XML element name is redacted there too
-(comparing six bytes instead of five never matched, and nothing failed). In text
+A body without a media type is sniffed: markup by its first `<` (after any leading
+whitespace), so a secret under an XML element name is redacted there too, with or
+without a `<?xml` declaration (sniffing only the declaration let
+`<r><Password>hunter2</Password></r>` reach the store as it came). In text
 that is not parseable JSON, a secret-named JSON pair keeps its quotes, and an empty
 secret stays empty (nothing to hide), however the closing quote is found."""
 
@@ -33,3 +34,64 @@ def test_json_pairs_in_text_keep_their_quotes_and_an_empty_secret_stays_empty():
         b'{"password": "", "token": "<redacted:jwt>", "x": 1')
     assert redactor.redact_body("text/plain", b'say {"password": "hunter2"} end') == (
         b'say {"password": "<redacted>"} end')
+
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+
+
+def test_an_undeclared_body_opening_like_json_is_redacted_as_json_and_text_as_text():
+    body = b'{"password": "hunter2", "n": 1}'
+    redactor = Redactor()
+    # parsed and re-serialised compactly: JSON redaction decided it
+    assert redactor.redact_body("", body) == b'{"password":"<redacted>","n":1}'
+    assert redactor.redact_body("", b"  " + body) == b'{"password":"<redacted>","n":1}'
+    # a declared text type is scanned as text: its spacing stays
+    assert redactor.redact_body("text/plain", body) == b'{"password": "<redacted>", "n": 1}'
+
+
+def test_a_document_too_deep_to_walk_is_redacted_as_text():
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    body = f'{{"note": "bearer {JWT}"}}'.encode()
+    redacted = Redactor().redact_body("application/json", body, document=deep)
+    assert redacted == b'{"note": "<redacted:bearer>"}'  # scanned as text: spacing kept
+
+
+def test_a_nameless_cookie_is_redacted_whole():
+    (header,) = Redactor().redact_headers([(b"Cookie", b"theme=dark; s3cr3tsessionvalue")])
+    assert header == ["Cookie", "theme=<redacted>; <redacted>"]
+
+
+def test_a_bare_query_value_that_is_a_secret_is_redacted_whatever_it_starts_with():
+    redactor = Redactor()
+    assert redactor.redact_query("4111111111111111") == "<redacted:card>"
+    assert redactor.redact_query(JWT) == "<redacted:jwt>"
+    assert redactor.redact_query("plain") == "plain"
+
+
+def test_every_query_pair_is_redacted_after_an_empty_or_kept_one():
+    from freshmock.proxy.redaction_config import RedactionRules
+
+    redactor = Redactor(RedactionRules(keep=frozenset({"trace"})))
+    assert redactor.redact_query("a=&token=abc123&b=2") == "a=&token=<redacted>&b=2"
+    # a kept name keeps its value, even one that looks like a token; the next is read
+    assert redactor.redact_query(f"trace={JWT}&token=abc123") == f"trace={JWT}&token=<redacted>"
+
+
+def test_is_secret_name_says_which_field_names_are_secret():
+    from freshmock.proxy.redaction import is_secret_name
+
+    assert is_secret_name("password") and is_secret_name("X-Api-Key")
+    assert not is_secret_name("name") and not is_secret_name("created_at")
+
+
+def test_undeclared_xml_without_a_declaration_is_redacted_by_element_names():
+    redactor = Redactor()
+    for body in (b"<r><Password>hunter2</Password></r>",
+                 b"  <!-- a comment --><r><Password>hunter2</Password></r>",
+                 b"<r><Password>hunter2</Password>"):  # cut at the cap
+        assert b"hunter2" not in redactor.redact_body("", body)
+    html = b'<!DOCTYPE html><html><body><p>Password</p><input value="x"><br></body></html>'
+    assert redactor.redact_body("", html) == html  # nothing secret: the same bytes
+    assert redactor.redact_body("", b"plain <b>text</b>") == b"plain <b>text</b>"
