@@ -758,3 +758,42 @@ def test_every_property_is_compared_after_one_that_was_added():
     current = [{"id": k, "added": True} for k in range(100)]
     assert changes(base, current) == [(Severity.breaking, "property-removed", "/zone"),
                                       (Severity.additive, "property-added", "/added")]
+
+
+def test_integers_widened_to_numbers_are_breaking_at_a_field_and_risky_in_an_array():
+    from freshmock.generators.drift.shapes import BodyWalk
+
+    ints, numbers = [k for k in range(100)], [k + 0.5 for k in range(100)]
+    # the whole body, a field, a map's values: a consumer parsing integers breaks
+    assert [(c.severity, c.kind) for c in compare_nodes(stats(ints), stats(numbers))] == [
+        (Severity.breaking, "type-widened")]
+    walk = BodyWalk()
+    walk.add(stats(ints), stats(numbers))
+    assert [(c.severity, c.kind) for c in walk.changes()] == [
+        (Severity.breaking, "type-widened")]
+    by_id = [{"stock": {str(1000 + k): k}} for k in range(100)]
+    widened = [{"stock": {str(1000 + k): k + 0.5}} for k in range(100)]
+    assert changes(by_id, widened) == [(Severity.breaking, "type-widened", "/stock/*")]
+    # array items (the existing test): risky; integers and strings to numbers is no widening
+    assert changes([{"tags": [k, f"t{k}"]} for k in range(100)],
+                   [{"tags": [k + 0.5]} for k in range(100)]) == [
+        (Severity.breaking, "type-changed", "/tags/*")]
+
+
+def test_a_property_already_optional_that_is_rarer_now_did_not_become_optional():
+    assert changes(with_note(200, 100), with_note(200, 5)) == []
+
+
+def string_node(**string) -> dict:
+    return {"object": {"n": 40, "properties": {"at": {"string": {"n": 40, **string}}}}}
+
+
+def test_current_values_that_only_repeat_earlier_bodies_are_no_evidence_a_format_went():
+    # a partial folded from repeats alone (incremental inference): no distinct value now
+    base = stats(stamps(30))
+    assert compare_nodes(base, string_node(repeats=40, empty=0, formats=[], values={})) == []
+    assert compare_nodes(base, string_node(repeats=40, formats=[], values={})) == []
+    # distinct values that are all empty strings are none either
+    assert compare_nodes(base, string_node(repeats=35, empty=5, formats=[], values={})) == []
+    (dropped,) = compare_nodes(base, string_node(repeats=39, empty=0, formats=[], values={}))
+    assert (dropped.kind, dropped.evidence) == ("format-dropped", {"baseline": 30, "current": 1})
