@@ -276,7 +276,9 @@ def replace_named_pairs(
         text = _JSON_PAIR.sub(replace_json, text)
     pieces, done, equals = [], 0, text.find("=")
     while equals != -1:
-        name = _name_before(text, max(done, equals - 64), equals)
+        # 65: a name of up to 64 characters (_QUERY_NAME) and the delimiter before it
+        # (64 left no room for the delimiter, so a 64-character name was never found)
+        name = _name_before(text, max(done, equals - 65), equals)
         if name is not None and is_secret(name):
             value = _QUERY_VALUE.match(text, equals + 1)
             if value is not None:

@@ -95,3 +95,47 @@ def test_undeclared_xml_without_a_declaration_is_redacted_by_element_names():
     html = b'<!DOCTYPE html><html><body><p>Password</p><input value="x"><br></body></html>'
     assert redactor.redact_body("", html) == html  # nothing secret: the same bytes
     assert redactor.redact_body("", b"plain <b>text</b>") == b"plain <b>text</b>"
+
+
+def test_a_name_of_up_to_64_characters_is_read_before_an_equals_sign():
+    from freshmock.proxy.secret_patterns import replace_named_pairs
+
+    def replaced(text: str) -> str:
+        return replace_named_pairs(text, lambda name: True, lambda value: "S")
+
+    assert replaced("&" + "n" * 64 + "=1") == "&" + "n" * 64 + "=S"
+    assert replaced("n" * 64 + "=1") == "n" * 64 + "=S"  # at the very start
+    assert replaced("&" + "n" * 63 + "=1") == "&" + "n" * 63 + "=S"
+    # longer is no name (_QUERY_NAME), and a run with no delimiter within reach is none
+    assert replaced("&" + "n" * 65 + "=1") == "&" + "n" * 65 + "=1"
+    assert replaced("x" * 70 + "id=5") == "x" * 70 + "id=5"
+
+
+def test_an_unterminated_secret_json_string_keeps_its_kind():
+    # a body cut at the cap: the closing quote is gone, every character is the secret's
+    body = f'{{"token": "{JWT}'.encode()
+    assert Redactor().redact_body("text/plain", body) == b'{"token": "<redacted:jwt>"'
+
+
+def test_a_basic_credential_of_letters_only_is_redacted_by_its_base64():
+    body = b"Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l"  # aladdin:opensesame
+    assert Redactor().redact_body("text/plain", body) == b"Authorization: <redacted:basic>"
+    assert Redactor().redact_body("text/plain", b"Basic authentication") == (
+        b"Basic authentication")
+
+
+def test_a_card_number_has_13_to_19_digits():
+    from freshmock.proxy.secret_patterns import luhn_ok
+
+    assert luhn_ok("411111111109")  # 12 digits that pass Luhn: an order number, not a card
+    assert Redactor().redact_body("text/plain", b"order 4111 1111 1109") == (
+        b"order 4111 1111 1109")
+    assert Redactor().redact_body("text/plain", b"card 4111 1111 1111 1111") == (
+        b"card <redacted:card>")
+
+
+def test_only_a_whole_marker_counts_as_redacted():
+    from freshmock.proxy.secret_patterns import is_redacted
+
+    assert is_redacted("<redacted>") and is_redacted("Bearer <redacted:jwt>")
+    assert not is_redacted("<redactedX") and not is_redacted("a <redacted")
