@@ -86,6 +86,10 @@ def test_a_body_whose_paths_grow_several_at_a_time_is_still_cut_near_the_bound()
     # 499 fields, 2001 after 500; the count steps over 2000 and the walk stops there
     mixed = {f"field_{k}": [1, "a", None] for k in range(MAX_SHAPE_PATHS)}
     assert len(json_paths(mixed)) == 2001
+    # items of two types, one an object: the 2 paths at once step from 1999 to 2001, and
+    # the walk stops there, before the object's own fields
+    objects = {"first": 1, **{f"field_{k}": [{"a": 1}, 1] for k in range(MAX_SHAPE_PATHS)}}
+    assert len(json_paths(objects)) == 2001
 
 
 @pytest.mark.parametrize("media_type", ["application/xml", "application/octet-stream",
