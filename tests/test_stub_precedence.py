@@ -320,8 +320,11 @@ def test_an_upgrade_answers_only_an_upgrade_even_when_nothing_else_was_seen(tmp_
 
 def test_exact_stubs_per_route_are_bounded_keeping_the_most_requested(tmp_path):
     rows = _users()
-    rows += [row(f"/users/{n}", 200, {"id": n, "team": f"t{n}"}) for n in range(10, 10 + 210)]
-    rows += [row("/users/500", 200, {"id": 500, "team": "often"})] * 3
+    rows += [row(f"/users/{n}", 200, {"id": n, "team": f"t{n}"}, at=20_000 + n)
+             for n in range(10, 10 + 210)]
+    # seen three times, before all the others: kept for how often, not how recently
+    rows += [row("/users/500", 200, {"id": 500, "team": "often"}, at=19_000 + k)
+             for k in range(3)]
     exact = [stub for stub in stubs_of(tmp_path, rows) if stub.kind == EXACT]
     assert len(exact) == MAX_EXACT_PER_ROUTE == 200  # the documented bound
     assert "/users/500" in {stub.exemplar.path for stub in exact}

@@ -103,10 +103,6 @@ class Stub:
     operation: OperationMatch | None = None  # every stub of an operation's route matches it
     observation_id: int | None = None  # the row it replays (exports carry these rows)
 
-    @property
-    def route(self) -> tuple:
-        return self.endpoint.route
-
 
 @dataclass
 class _Request:
@@ -157,10 +153,6 @@ def _document_pattern(document: str, operation: str) -> str:
 
 
 _GRAPHQL_NAME = r"[_A-Za-z][_0-9A-Za-z]*"
-
-
-def route_of(endpoint: Endpoint) -> tuple:
-    return endpoint.route
 
 
 def dominant_endpoint(endpoints: Sequence[Endpoint]) -> Endpoint | None:
