@@ -196,8 +196,15 @@ def outcome(result: dict | None) -> str:
     return "killed" if result["test_outcome"] == "killed" else "survived"
 
 
+def mutant_key(job: dict) -> str:
+    """``path:line:operator``, as tests/mutation/equivalent.toml names a mutant."""
+    mutation = job["mutations"][0]
+    return (f"{mutation['module_path']}:{mutation['start_pos'][0]}:"
+            f"{mutation['operator_name'].removeprefix('core/')}")
+
+
 def report(modules: list[dict], equivalent: dict[str, str]) -> str:
-    rows, survivors = [], []
+    rows, survivors, known = [], [], set()
     for module in modules:
         session = SESSIONS / f"{slug(module['path'])}.sqlite"
         if not session.exists():
@@ -207,10 +214,10 @@ def report(modules: list[dict], equivalent: dict[str, str]) -> str:
         for job, result in results(session):
             kind = outcome(result)
             counts[kind] += 1
+            known.add(mutant_key(job))
             if kind == "survived":
                 mutation = job["mutations"][0]
-                key = (f"{mutation['module_path']}:{mutation['start_pos'][0]}:"
-                       f"{mutation['operator_name'].removeprefix('core/')}")
+                key = mutant_key(job)
                 why = equivalent.get(key)
                 explained += why is not None
                 survivors.append(f"- `{key}` (occurrence {mutation['occurrence']}): "
@@ -223,7 +230,16 @@ def report(modules: list[dict], equivalent: dict[str, str]) -> str:
                     f"{counts['survived']} ({explained} equivalent) | {score} | {adjusted} |")
     table = ["| module | mutants run | killed | survived | score | counting equivalents |",
              "| --- | --- | --- | --- | --- | --- |", *rows]
-    return "\n".join([START, *table, "", "Survivors:", "", *(survivors or ["- none"]), END])
+    run_paths = {module["path"] for module in modules
+                 if (SESSIONS / f"{slug(module['path'])}.sqlite").exists()}
+    # an argued key whose line holds no such mutant: the code moved, the key did not
+    stale = sorted(key for key in equivalent if key.split(":")[0] in run_paths
+                   and key not in known)
+    lines = [START, *table, "", "Survivors:", "", *(survivors or ["- none"])]
+    if stale:
+        lines += ["", "Argued keys that match no mutant (a line moved: move the key):", "",
+                  *(f"- `{key}`" for key in stale)]
+    return "\n".join([*lines, END])
 
 
 def write_doc(text: str) -> None:
