@@ -93,8 +93,9 @@ _SECRET_SUFFIXES = (
     "authorization", "cardnumber", "cardno", "ccnumber", "ccnum", "creditcard", "cvv", "cvc",
     "securitycode", "securityanswer", "secretanswer", "ssn", "socialsecuritynumber",
 )  # fmt: skip
-# One trailing qualifier is dropped before the check: ``password_hash`` and
-# ``password_confirmation`` are as secret as ``password``.
+# Trailing qualifiers are dropped before the check, one after another:
+# ``password_hash``, ``password_confirmation`` and ``password_hash_value`` are as
+# secret as ``password`` (dropping only one kept ``password_hash_value``).
 _QUALIFIERS = ("value", "hash", "digest", "confirmation", "confirm", "plaintext", "pem", "b64")
 
 
@@ -106,11 +107,12 @@ def looks_secret_name(normalised: str) -> bool:
     """The built-in name rule, on a name already passed through ``normalise_name``."""
     if normalised in _SECRET_EXACT:
         return True
-    for qualifier in _QUALIFIERS:
-        if normalised.endswith(qualifier) and len(normalised) > len(qualifier):
-            normalised = normalised[: -len(qualifier)]
-            break
-    return normalised in _SECRET_EXACT or normalised.endswith(_SECRET_SUFFIXES)
+    while True:
+        qualifier = next((q for q in _QUALIFIERS
+                          if normalised.endswith(q) and len(normalised) > len(q)), None)
+        if qualifier is None:
+            return normalised in _SECRET_EXACT or normalised.endswith(_SECRET_SUFFIXES)
+        normalised = normalised[: -len(qualifier)]
 
 
 # --- values -----------------------------------------------------------------

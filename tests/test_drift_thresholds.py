@@ -797,3 +797,19 @@ def test_current_values_that_only_repeat_earlier_bodies_are_no_evidence_a_format
     assert compare_nodes(base, string_node(repeats=35, empty=5, formats=[], values={})) == []
     (dropped,) = compare_nodes(base, string_node(repeats=39, empty=0, formats=[], values={}))
     assert (dropped.kind, dropped.evidence) == ("format-dropped", {"baseline": 30, "current": 1})
+    # more empty strings than distinct values (empties among the repeats): still none
+    assert compare_nodes(base, string_node(repeats=38, empty=5, formats=[], values={})) == []
+    # statistics without an "empty" count (older stores): none empty, one distinct value
+    (dropped,) = compare_nodes(base, string_node(repeats=39, formats=[], values={}))
+    assert dropped.evidence == {"baseline": 30, "current": 1}
+
+
+def test_an_endpoints_worst_change_is_its_most_severe():
+    from freshmock.generators.drift.shapes import Change
+    from freshmock.generators.drift.windows import EndpointDrift
+
+    drift = EndpointDrift("shop", "GET", "/orders", 200, None, changes=[
+        Change(Severity.additive, "property-added", "/a", "absent", "string"),
+        Change(Severity.breaking, "property-removed", "/b", "string", "absent"),
+        Change(Severity.risky, "type-narrowed", "/c", "integer|null", "integer")])
+    assert drift.worst == Severity.breaking

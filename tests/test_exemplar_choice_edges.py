@@ -145,3 +145,28 @@ def test_an_exemplar_fits_while_its_bodies_match_the_schemas_each_part_alone(tmp
     # a request schema for an exemplar whose request had no body: the request is not judged
     db["observations"].update(endpoint["exemplar_id"], {"request_body": None})
     assert still_fits(db, endpoint["exemplar_id"], endpoint)
+
+
+def test_a_body_cut_at_the_cap_is_never_a_candidate():
+    from freshmock.generators.model.exemplar_choice import candidate
+
+    row = {"id": 1, "sampled_out": 0, "response_body_truncated": 0, "response_body": b"{}",
+           "response_media_type": "application/json", "response_body_sha256": "a" * 64}
+    assert candidate(row, {}) is not None
+    assert candidate({**row, "response_body_truncated": 1}, {}) is None
+    assert candidate({**row, "sampled_out": 1}, {}) is None
+
+
+def test_numeric_keys_are_one_shape_and_named_keys_their_own():
+    from freshmock.generators.model.exemplar_choice import shape_and_fill
+
+    assert shape_and_fill({"17": 1})[0] == shape_and_fill({"42": 1})[0]
+    assert shape_and_fill({"a": 1})[0] != shape_and_fill({"b": 1})[0]
+
+
+def test_an_exemplar_of_another_method_or_status_does_not_fit(tmp_path):
+    db, endpoint = _stored(tmp_path, observation("/items/1", 1_700_000_000, {"id": 1}))
+    assert still_fits(db, endpoint["exemplar_id"], endpoint)
+    for other in ({"status": 199}, {"status": 201}, {"method": "DELETE"}, {"method": "PUT"},
+                  {"service": "a-other"}, {"service": "z-other"}):
+        assert not still_fits(db, endpoint["exemplar_id"], {**endpoint, **other}), other

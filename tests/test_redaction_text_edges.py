@@ -139,3 +139,25 @@ def test_only_a_whole_marker_counts_as_redacted():
 
     assert is_redacted("<redacted>") and is_redacted("Bearer <redacted:jwt>")
     assert not is_redacted("<redactedX") and not is_redacted("a <redacted")
+
+
+def test_trailing_qualifiers_are_dropped_one_after_another():
+    from freshmock.proxy.redaction import is_secret_name
+
+    for name in ("password_hash", "password_hash_value", "token_value_hash", "pin_hash",
+                 "passwordConfirmation"):
+        assert is_secret_name(name), name
+    for name in ("hash", "value", "name_value", "user_name"):  # a qualifier alone is no secret
+        assert not is_secret_name(name), name
+    assert Redactor().redact_body("application/json", b'{"password_hash_value": "x1"}') == (
+        b'{"password_hash_value":"<redacted>"}')
+
+
+def test_a_basic_credential_that_is_not_utf8_is_left_as_it_is():
+    body = b"Basic //79/Pv6"  # base64 of six bytes that are not UTF-8: no password text
+    assert Redactor().redact_body("text/plain", body) == body
+
+
+def test_an_undeclared_text_body_keeps_angle_markers_and_markup_gets_xml_ones():
+    assert Redactor().redact_body("", f"1 {JWT}".encode()) == b"1 <redacted:jwt>"
+    assert Redactor().redact_body("", f"<a>{JWT}</a>".encode()) == b"<a>REDACTED-jwt</a>"
