@@ -132,6 +132,10 @@ def test_a_card_number_has_13_to_19_digits():
         b"order 4111 1111 1109")
     assert Redactor().redact_body("text/plain", b"card 4111 1111 1111 1111") == (
         b"card <redacted:card>")
+    # 20 digits that pass Luhn, whose 16-digit prefix does not: too long for a card
+    assert luhn_ok("41111111111111120009") and not luhn_ok("4111111111111112")
+    assert Redactor().redact_body("text/plain", b"ref 4111 1111 1111 1112 0009") == (
+        b"ref 4111 1111 1111 1112 0009")
 
 
 def test_only_a_whole_marker_counts_as_redacted():
