@@ -99,6 +99,18 @@ def test_merged_siblings_pool_their_subtrees_no_org_has_ten_teams_together_they_
     assert templater.template("/orgs/org-3/teams/dave") == "/orgs/{org}/teams/{team}"
 
 
+def test_subtrees_shared_by_just_two_merged_siblings_pool_too():
+    paths = [f"/orgs/org-{i}/x" for i in range(10)]
+    paths += [f"/orgs/org-0/teams/{n}" for n in NAMES[:5]]
+    paths += [f"/orgs/org-1/teams/{n}" for n in NAMES[5:10]]
+    assert learn(paths).template("/orgs/org-1/teams/judy") == "/orgs/{org}/teams/{team}"
+
+
+def test_below_a_merged_first_segment_k_words_merge_as_at_any_later_position():
+    templater = learn(f"/bucket-{i}/{WORDS[i]}" for i in range(10))
+    assert templater.template("/bucket-2/gamma") == "/{namespace}/{name}"
+
+
 # --- response shapes: sub-resource words vs values --------------------------
 
 
@@ -452,6 +464,7 @@ def test_locks_of_one_segment_or_none_are_harmless():
         ("/class/7", "/class/{class_id}"),  # "ss" is no plural
         ("/data/7", "/data/{data_id}"),
         ("/ies/7", "/ies/{ies_id}"),
+        ("/os/7", "/os/{os_id}"),
     ],
 )
 def test_parameter_names_are_the_singular_of_the_collection(path, template):
