@@ -271,6 +271,15 @@ def test_word_sets_overlapping_by_half_are_one_domain_by_a_fifth_are_not():
     assert fifth.template("/items/books") == "/items/books"
 
 
+def test_word_sets_of_four_and_five_sharing_three_are_one_domain():
+    # 3 shared of 6 in all: Jaccard exactly 0.5
+    items, fields = ["articles", "authors", "books", "tags"], ["articles", "authors", "books",
+                                                               "notes", "users"]
+    templater = learn([f"/items/{w}" for w in items] + [f"/fields/{w}" for w in fields])
+    assert templater.template("/items/tags") == "/items/{item}"
+    assert templater.template("/fields/users") == "/fields/{field}"
+
+
 def test_word_sets_overlapping_by_two_of_five_are_not_one_domain():
     templater = learn([f"/items/{w}" for w in ["articles", "authors", "books"]]
                       + [f"/fields/{w}" for w in ["articles", "authors", "tags", "notes"]])
