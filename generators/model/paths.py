@@ -15,7 +15,7 @@ Rules, measured on the corpora of ``tests/test_paths.py`` (synthetic) and
    answer alike (``/models/gpt-4o`` vs ``/models/o3``).
 
    - ``merge_threshold`` (K, default 10) or more literals merge unless most of
-     them have a shape no sibling shares (K = 2 over-merges
+     those seen answering have a shape no sibling shares (K = 2 over-merges
      ``/repos/{o}/{r}/{issues|commits}``, K = 50 needs tens of thousands of
      observations; the shape check keeps ten sub-resource words apart);
    - 3 to K-1 literals merge when they look like values and no sibling has a
