@@ -122,8 +122,8 @@ def test_a_basic_credential_of_letters_only_is_redacted_by_its_base64():
     assert Redactor().redact_body("text/plain", body) == b"Authorization: <redacted:basic>"
     assert Redactor().redact_body("text/plain", b"Basic authentication") == (
         b"Basic authentication")
-    # 16 characters (user:pass): base64 comes in fours, not threes
-    assert Redactor().redact_body("text/plain", b"Authorization: Basic dXNlcjpwYXNz") == (
+    # 16 characters (user:passwrd): base64 comes in fours, not threes
+    assert Redactor().redact_body("text/plain", b"Authorization: Basic dXNlcjpwYXNzd3Jk") == (
         b"Authorization: <redacted:basic>")
 
 
