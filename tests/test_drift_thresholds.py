@@ -267,6 +267,23 @@ def route(status_calls: dict[int, int], path: str = "/orders") -> dict:
     return {("GET", path, status, ""): n for status, n in status_calls.items()}
 
 
+def by_service(calls: dict[str, int], path: str = "/orders") -> dict:
+    """A window of one bodyless route per service: service -> calls."""
+    return {(service, "GET", path, "", 200, ""): StubbedEndpoint(
+        n, "2026-11-01T00:00:00Z", "2026-11-07T00:00:00Z") for service, n in calls.items()}
+
+
+def with_bodies(bodies: dict[int, list]) -> dict:
+    """A window of GET /orders with JSON response bodies: status -> objects."""
+    found = {}
+    for status, objects in bodies.items():
+        partial = found[(SERVICE, "GET", "/orders", "", status, "application/json")] = \
+            StubbedEndpoint(len(objects), "2026-11-01T00:00:00Z", "2026-11-07T00:00:00Z")
+        for body in objects:
+            partial.response.add_object(body)
+    return found
+
+
 def test_fewer_than_5_baseline_calls_is_no_verdict_even_when_decisive():
     # 4 -> 1000 calls has p = 1/C(1004, 4): only the side-size rule stops it
     report = compare_windows(window(route({200: 4})), window(route({500: 1000})))
@@ -418,12 +435,8 @@ def test_an_endpoint_gone_is_tested_only_against_endpoints_gone_or_added():
 
 
 def test_a_comparison_for_one_service_reads_only_that_service():
-    def side(calls: dict[str, int], path: str = "/orders") -> dict:
-        return {(service, "GET", path, "", 200, ""): StubbedEndpoint(
-            n, "2026-11-01T00:00:00Z", "2026-11-07T00:00:00Z") for service, n in calls.items()}
-
-    base = side({"a": 300, "b": 300, "c": 300})
-    current = {**side({"a": 300, "b": 250}), **side({"c": 300}, "/carts")}
+    base = by_service({"a": 300, "b": 300, "c": 300})
+    current = {**by_service({"a": 300, "b": 250}), **by_service({"c": 300}, "/carts")}
     report = compare_windows(base, current, service="b")
     assert kinds(report) == set()
     assert {(c.service, c.current_observations) for c in report.coverage} == {("b", 250)}
@@ -431,17 +444,9 @@ def test_a_comparison_for_one_service_reads_only_that_service():
 
 
 def test_statuses_after_a_gone_one_are_still_compared():
-    def side(bodies: dict[int, list]) -> dict:
-        found = {}
-        for status, objects in bodies.items():
-            partial = found[(SERVICE, "GET", "/orders", "", status, "application/json")] = \
-                StubbedEndpoint(len(objects), "2026-11-01T00:00:00Z", "2026-11-07T00:00:00Z")
-            for body in objects:
-                partial.response.add_object(body)
-        return found
-
-    base = side({200: [{"n": k} for k in range(100)], 201: [{"n": k} for k in range(100)]})
-    current = side({201: [{"n": f"s{k}"} for k in range(200)]})
+    base = with_bodies({200: [{"n": k} for k in range(100)],
+                        201: [{"n": k} for k in range(100)]})
+    current = with_bodies({201: [{"n": f"s{k}"} for k in range(200)]})
     assert kinds(compare_windows(base, current)) == {
         ("GET", "/orders", 200, "status-gone", Severity.breaking),
         ("GET", "/orders", 201, "type-changed", Severity.breaking)}
@@ -546,17 +551,9 @@ def test_a_success_gone_names_the_errors_that_came_instead_and_only_those():
 
 
 def test_statuses_after_a_new_one_are_still_compared():
-    def side(bodies: dict[int, list]) -> dict:
-        found = {}
-        for status, objects in bodies.items():
-            partial = found[(SERVICE, "GET", "/orders", "", status, "application/json")] = \
-                StubbedEndpoint(len(objects), "2026-11-01T00:00:00Z", "2026-11-07T00:00:00Z")
-            for body in objects:
-                partial.response.add_object(body)
-        return found
-
-    base = side({201: [{"n": k} for k in range(300)]})
-    current = side({200: [{"n": k} for k in range(100)], 201: [{"n": f"s{k}"} for k in range(200)]})
+    base = with_bodies({201: [{"n": k} for k in range(300)]})
+    current = with_bodies({200: [{"n": k} for k in range(100)],
+                           201: [{"n": f"s{k}"} for k in range(200)]})
     assert kinds(compare_windows(base, current)) == {
         ("GET", "/orders", 200, "status-added", Severity.additive),
         ("GET", "/orders", 201, "type-changed", Severity.breaking)}
@@ -577,12 +574,8 @@ def test_a_body_gone_is_not_a_media_type_change_and_a_bodyless_item_is_compared(
 
 
 def test_every_baseline_item_of_every_service_is_accounted_once():
-    def side(calls: dict[str, int]) -> dict:
-        return {(service, "GET", "/orders", "", 200, ""): StubbedEndpoint(
-            n, "2026-11-01T00:00:00Z", "2026-11-07T00:00:00Z") for service, n in calls.items()}
-
-    report = compare_windows(side({"a": 300, "b": 300, "c": 300}),
-                             side({"a": 300, "b": 300, "c": 300}))
+    report = compare_windows(by_service({"a": 300, "b": 300, "c": 300}),
+                             by_service({"a": 300, "b": 300, "c": 300}))
     assert [(c.service, c.verdict) for c in report.coverage] == [
         ("a", "compared"), ("b", "compared"), ("c", "compared")]
 
