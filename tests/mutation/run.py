@@ -204,20 +204,21 @@ def mutant_key(job: dict) -> str:
 
 
 def report(modules: list[dict], equivalent: dict[str, str]) -> str:
-    rows, survivors, known = [], [], set()
+    rows, survivors, known, run_paths = [], [], set(), set()
     for module in modules:
         session = SESSIONS / f"{slug(module['path'])}.sqlite"
         if not session.exists():
             rows.append(f"| `{module['path']}` | not run | | | | |")
             continue
+        run_paths.add(module["path"])
         counts, explained = Counter(), 0
         for job, result in results(session):
             kind = outcome(result)
             counts[kind] += 1
-            known.add(mutant_key(job))
+            key = mutant_key(job)
+            known.add(key)
             if kind == "survived":
                 mutation = job["mutations"][0]
-                key = mutant_key(job)
                 why = equivalent.get(key)
                 explained += why is not None
                 survivors.append(f"- `{key}` (occurrence {mutation['occurrence']}): "
@@ -230,8 +231,6 @@ def report(modules: list[dict], equivalent: dict[str, str]) -> str:
                     f"{counts['survived']} ({explained} equivalent) | {score} | {adjusted} |")
     table = ["| module | mutants run | killed | survived | score | counting equivalents |",
              "| --- | --- | --- | --- | --- | --- |", *rows]
-    run_paths = {module["path"] for module in modules
-                 if (SESSIONS / f"{slug(module['path'])}.sqlite").exists()}
     # an argued key whose line holds no such mutant: the code moved, the key did not
     stale = sorted(key for key in equivalent if key.split(":")[0] in run_paths
                    and key not in known)
