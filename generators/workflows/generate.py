@@ -28,7 +28,7 @@ class NothingWritten(FreshmockError):
 class TemplateFailed(FreshmockError):
     """A user's override template failed to render; the message names the error."""
 
-    exit_code = ExitCode.USAGE  #: the user's template, not freshmock
+    exit_code = ExitCode.USAGE  # the user's template, not freshmock
 
 
 def write_target(model: Model, target: str, out_dir: Path, service: str | None = None,
